@@ -1,0 +1,1 @@
+"""newsbot's Discord layer: thin cogs over the core services in `index`."""

@@ -1,0 +1,196 @@
+"""Answering: quote the sentences that best answer a question, or refuse plainly."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.errors import InvalidQuestionError
+from index.models import Answer, Article, Citation, Excerpt, Hit, Suggestion
+from index.registry import Registry, SentenceRow
+from index.retrieve import Retriever
+from index.settings import Settings
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# A secondary excerpt must score within this of the best one, so answers are not padded.
+_SECONDARY_MARGIN = 0.12
+# Sentence vectors this similar say the same thing twice.
+_DUPLICATE_SIMILARITY = 0.92
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A quotable span with its score and the story it comes from."""
+
+    text: str
+    article_id: str
+    score: float
+    vector: np.ndarray | None
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """Return the question with control characters removed; raise if empty or too long."""
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", question or ""))
+    text = " ".join(text.split())
+    if not text:
+        raise InvalidQuestionError("Please ask a question: the text was empty.")
+    if len(text) > max_chars:
+        raise InvalidQuestionError(
+            f"That question is {len(text)} characters long; please keep it under {max_chars}."
+        )
+    return text
+
+
+def is_quotable(sentence: str) -> bool:
+    """Return True for sentences worth quoting: not headings, bullets' stubs or fragments."""
+    words = sentence.split()
+    if len(words) < 5 or not any(ch.isalpha() for ch in sentence):
+        return False
+    return sentence.rstrip("\"”’')]").endswith((".", "!", "?", "…")) or len(words) >= 12
+
+
+class Answerer:
+    """Builds extractive answers from retrieved chunks."""
+
+    def __init__(self, registry: Registry, retriever: Retriever, settings: Settings) -> None:
+        self._registry = registry
+        self._retriever = retriever
+        self._settings = settings
+
+    def answer(self, question: str) -> Answer:
+        """Answer with up to `max_excerpts` verbatim excerpts and numbered sources, or refuse."""
+        s = self._settings
+        question = clean_question(question, s.max_question_chars)
+        qvec = self._retriever.embed_question(question)
+        hits = self._retriever.search(question, s.top_k, vector=qvec)
+        if not hits:
+            return Answer(question=question, refused=True)
+        rows = self._registry.sentences_for([h.chunk_id for h in hits])
+        key_answer, key_score = self._key_question_match(hits, rows, qvec)
+        candidates = _score_sentences(hits, rows, qvec)
+        best_sentence = candidates[0].score if candidates else 0.0
+        best = max(key_score, best_sentence)
+        if best < s.refusal_threshold:
+            return self._refusal(question, hits, best)
+        chosen = _select(
+            ([key_answer] if key_answer else []) + candidates,
+            # Supporting excerpts are judged against the best sentence, not against a Key
+            # Question match (which scores near 1.0 and would crowd every sentence out).
+            floor=max(s.refusal_threshold, best_sentence - _SECONDARY_MARGIN),
+            max_excerpts=s.max_excerpts,
+            budget=s.answer_chars,
+        )
+        return self._compose(question, chosen, best)
+
+    def _key_question_match(
+        self, hits: list[Hit], rows: list[SentenceRow], qvec: np.ndarray
+    ) -> tuple[_Candidate | None, float]:
+        """Return a story's own Key Questions answer when its question matches closely."""
+        questions = [r for r in rows if r.role == "kq_q"]
+        if not questions:
+            return None, 0.0
+        sims = np.stack([r.vector for r in questions]).astype(np.float32) @ qvec
+        i = int(np.argmax(sims))
+        if sims[i] < self._settings.key_question_threshold:
+            return None, 0.0
+        hit = next(h for h in hits if h.chunk_id == questions[i].chunk_id)
+        answer = hit.text.split("\n", 1)[-1]
+        # A close match to the story's own question is strong evidence of an answer.
+        return _Candidate(answer, hit.article_id, float(sims[i]), None), float(sims[i])
+
+    def _compose(self, question: str, chosen: list[_Candidate], confidence: float) -> Answer:
+        """Number the sources in order of first use and build the answer."""
+        numbers: dict[str, int] = {}
+        articles: dict[str, Article] = {}
+        excerpts: list[Excerpt] = []
+        for cand in chosen:
+            article = articles.get(cand.article_id) or self._registry.get_article(cand.article_id)
+            if article is None or cand.text not in article.text:
+                continue  # never quote what the cited story does not contain verbatim
+            articles[cand.article_id] = article
+            n = numbers.setdefault(cand.article_id, len(numbers) + 1)
+            excerpts.append(Excerpt(cand.text, n))
+        if not excerpts:
+            return Answer(question=question, refused=True, confidence=confidence)
+        citations = tuple(
+            Citation(
+                n=n, article_id=aid, title=articles[aid].title, url=articles[aid].url,
+                source=articles[aid].source, published=articles[aid].date,
+                excerpts=tuple(e.text for e in excerpts if e.n == n),
+                provenance=articles[aid].provenance,
+            )
+            for aid, n in numbers.items()
+        )  # fmt: skip
+        return Answer(question, False, tuple(excerpts), citations, confidence=confidence)
+
+    def _refusal(self, question: str, hits: list[Hit], confidence: float) -> Answer:
+        """Refuse, suggesting up to three of the nearest stories."""
+        suggestions: list[Suggestion] = []
+        for hit in hits:
+            if len(suggestions) == 3:
+                break
+            if any(s.article_id == hit.article_id for s in suggestions):
+                continue
+            article = self._registry.get_article(hit.article_id)
+            if article:
+                suggestions.append(Suggestion(article.id, article.title, article.url, article.date))
+        return Answer(question, True, suggestions=tuple(suggestions), confidence=confidence)
+
+
+def _score_sentences(
+    hits: list[Hit], rows: list[SentenceRow], qvec: np.ndarray
+) -> list[_Candidate]:
+    """Return quotable sentences of the hit chunks, best first."""
+    article_of = {h.chunk_id: h.article_id for h in hits}
+    usable = [r for r in rows if r.role != "kq_q" and is_quotable(r.text)]
+    if not usable:
+        return []
+    vectors = np.stack([r.vector for r in usable]).astype(np.float32)
+    sims = vectors @ qvec
+    order = np.argsort(-sims, kind="stable")
+    return [
+        _Candidate(usable[i].text, article_of[usable[i].chunk_id], float(sims[i]), vectors[i])
+        for i in order
+    ]
+
+
+def _select(
+    candidates: list[_Candidate], *, floor: float, max_excerpts: int, budget: int
+) -> list[_Candidate]:
+    """Pick the best distinct candidates that fit the character budget."""
+    chosen: list[_Candidate] = []
+    used = 0
+    for cand in candidates:
+        if len(chosen) == max_excerpts:
+            break
+        if chosen and cand.score < floor:
+            break
+        text = cand.text if len(cand.text) <= budget - used else _cut(cand.text, budget - used)
+        if not text or _duplicates(cand, chosen):
+            continue
+        chosen.append(_Candidate(text, cand.article_id, cand.score, cand.vector))
+        used += len(text)
+    return chosen
+
+
+def _duplicates(cand: _Candidate, chosen: list[_Candidate]) -> bool:
+    """Return True when a candidate repeats an excerpt already chosen."""
+    for other in chosen:
+        if cand.text in other.text or other.text in cand.text:
+            return True
+        both = cand.vector is not None and other.vector is not None
+        if both and float(cand.vector @ other.vector) > _DUPLICATE_SIMILARITY:  # type: ignore[operator]
+            return True
+    return False
+
+
+def _cut(text: str, limit: int) -> str:
+    """Return a verbatim prefix of text of at most `limit` chars, ending at a word boundary."""
+    if limit < 80:
+        return ""  # too little room left for a meaningful excerpt
+    prefix = text[:limit]
+    space = prefix.rfind(" ")
+    return prefix[:space].rstrip(",;:") if space > 0 else prefix

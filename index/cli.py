@@ -1,0 +1,222 @@
+"""The `newsbot` command line; heavy imports happen inside commands so --help stays instant."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from index.services import Services
+    from index.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="newsbot",
+        description="Answer questions about indexed news stories with quoted, cited excerpts.",
+    )
+    parser.add_argument("--data-dir", type=Path, help="where state lives (NEWSBOT_DATA_DIR)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="index stories from files, folders and URLs")
+    p.add_argument(
+        "sources", nargs="+", metavar="SOURCE", help=".txt .md .html .jsonl, folder or URL"
+    )
+    p.add_argument("--by", default=None, help="who added the stories (kept with each story)")
+
+    p = sub.add_parser("ask", help="answer a question from the indexed stories")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("articles", help="list indexed stories, newest first")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+
+    p = sub.add_parser("remove", help="remove a story and all of its chunks")
+    p.add_argument("article_id", metavar="ARTICLE_ID")
+
+    sub.add_parser("stats", help="show index statistics")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    from index.errors import NewsbotError
+
+    try:
+        settings = _settings(args)
+        handler = _COMMANDS[args.command]
+        return handler(args, settings)
+    except NewsbotError as exc:
+        print(f"newsbot: {exc.user_message()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("newsbot: interrupted", file=sys.stderr)
+        return 130
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Build settings from the environment, .env and global flags."""
+    from pydantic import ValidationError
+
+    from index.errors import NewsbotError
+    from index.settings import Settings
+
+    overrides = {"data_dir": args.data_dir} if args.data_dir else {}
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"NEWSBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise NewsbotError(f"invalid settings: {problems}") from exc
+
+
+def _services(settings: Settings) -> Services:
+    """Build the core services."""
+    from index.services import build_services
+
+    return build_services(settings)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """Ingest sources with a progress bar and a summary table."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    console = Console(stderr=True)
+    services = _services(settings)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console,
+                  transient=True) as bar:  # fmt: skip
+        task = bar.add_task("reading sources…", total=None)
+        counts = {"n": 0}
+
+        def progress(origin: str, outcome: str) -> None:
+            counts["n"] += 1
+            bar.update(task, description=f"{counts['n']} processed · {outcome}: {origin}")
+
+        report = services.ingest_sources(args.sources, added_by=args.by, progress=progress)
+    _print_report(report)
+    return 0 if report.ok else 1
+
+
+def _print_report(report: object) -> None:
+    """Print an ingestion summary table and failure reasons."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from index.models import IngestReport
+
+    assert isinstance(report, IngestReport)
+    console = Console()
+    table = Table(title="Ingestion summary")
+    for name in ("added", "updated", "unchanged", "failed"):
+        table.add_column(name, justify="right")
+    table.add_row(
+        *(str(len(getattr(report, n))) for n in ("added", "updated", "unchanged", "failed"))
+    )
+    console.print(table)
+    for origin, reason in report.failed:
+        console.print(f"[red]failed[/red] {origin}: {reason}", markup=True, highlight=False)
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer a question; ingest the bundled samples first when the index is empty."""
+    from index.present import answer_to_dict, answer_to_text
+
+    services = _services(settings)
+    seeded = services.ensure_samples()
+    if seeded is not None:
+        print(
+            f"newsbot: the index was empty; added {len(seeded.added)} bundled sample stories "
+            f"from {settings.samples_dir}",
+            file=sys.stderr,
+        )
+    answer = services.ask(args.question)
+    if args.json:
+        print(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
+    else:
+        print(answer_to_text(answer))
+    return 0
+
+
+def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
+    """List indexed stories."""
+    from index.present import article_to_dict
+    from index.registry import Registry
+
+    registry = Registry(settings.db_path)
+    articles = sorted(
+        registry.list_articles(),
+        key=lambda a: (a.date is not None, a.date, a.added_at),
+        reverse=True,
+    )
+    if args.json:
+        print(json.dumps([article_to_dict(a) for a in articles], ensure_ascii=False, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(articles)} indexed stories")
+    for col in ("id", "title", "publisher", "date", "chunks"):
+        table.add_column(col)
+    for a in articles:
+        when = a.date.isoformat() if a.date else "undated"
+        table.add_row(a.id, a.title, a.source or "—", when, str(a.chunk_count))
+    Console().print(table)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    """Remove one story."""
+    services = _services(settings)
+    services.ingestor.remove(args.article_id)
+    print(f"removed {args.article_id}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    """Print index statistics."""
+    services = _services(settings)
+    where = (
+        f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+        if settings.chroma_host
+        else f"embedded Chroma at {settings.chroma_path}"
+    )
+    stats = {
+        "stories": services.registry.count_articles(),
+        "chunks": services.registry.count_chunks(),
+        "vectors": services.store.count(),
+        "questions_logged": services.registry.count_questions(),
+        "store": where,
+        "registry": str(settings.db_path),
+        "embedding_model": services.embedder.name,
+    }
+    for key, value in stats.items():
+        print(f"{key:>17}: {value}")
+    return 0
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "ingest": cmd_ingest,
+    "ask": cmd_ask,
+    "articles": cmd_articles,
+    "remove": cmd_remove,
+    "stats": cmd_stats,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

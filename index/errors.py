@@ -1,0 +1,48 @@
+"""Typed errors raised by the core; the CLI and the bot turn them into short messages."""
+
+from __future__ import annotations
+
+
+class NewsbotError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+    def user_message(self) -> str:
+        """Return a short sentence fit to show a user."""
+        return str(self)
+
+
+class IngestError(NewsbotError):
+    """A source could not be turned into an indexed story."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+    def user_message(self) -> str:
+        """Return the reason with the source it concerns."""
+        return f"Could not add {self.source}: {self.reason}"
+
+
+class FetchError(IngestError):
+    """A URL could not be fetched, or was refused by the fetch guard."""
+
+
+class InvalidQuestionError(NewsbotError):
+    """A question is empty, too long or otherwise unusable."""
+
+
+class ArticleNotFoundError(NewsbotError):
+    """No indexed story has the given id."""
+
+    def __init__(self, article_id: str) -> None:
+        super().__init__(f"No story with id {article_id!r} is indexed.")
+        self.article_id = article_id
+
+
+class IndexUnavailableError(NewsbotError):
+    """The vector store (e.g. a Chroma server) cannot be reached."""
+
+    def user_message(self) -> str:
+        """Return a message that says the index is down, not that the question failed."""
+        return "The story index is unavailable right now; please try again in a moment."

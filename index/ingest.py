@@ -1,0 +1,277 @@
+"""Ingestion: parse, chunk, embed and store stories so that each is all-or-nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import numpy as np
+
+from index.chunk import chunk_article
+from index.embed import Embedder
+from index.errors import ArticleNotFoundError, IngestError
+from index.models import Article, Chunk, IngestReport, RawDocument
+from index.parse import parse_story, split_front_matter
+from index.registry import Registry, SentenceRow
+from index.settings import Settings
+from index.store import VectorStore
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["added", "updated", "unchanged"]
+Progress = Callable[[str, str], None]  # (origin, outcome or failure reason)
+
+MIN_TEXT_CHARS = 80  # shorter than this after cleaning is not a story worth citing
+_EMBED_BATCH_TEXTS = 512  # texts gathered across stories before one encode call
+_TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A parsed story ready to embed: its chunks and the texts to encode."""
+
+    article: Article
+    chunks: list[Chunk]
+    sentence_keys: list[tuple[str, int, str, str]]  # chunk_id, idx, role, text
+    existed: bool
+
+    def embed_texts(self) -> list[str]:
+        """Return chunk texts (with the title, for context) then sentence texts."""
+        title = self.article.title
+        return [f"{title}\n{c.text}" for c in self.chunks] + [k[3] for k in self.sentence_keys]
+
+
+class Ingestor:
+    """Adds, replaces and removes stories in the registry and the vector store together."""
+
+    def __init__(
+        self, registry: Registry, store: VectorStore, embedder: Embedder, settings: Settings
+    ) -> None:
+        self._registry = registry
+        self._store = store
+        self._embedder = embedder
+        self._settings = settings
+
+    def ingest(
+        self,
+        docs: Iterable[RawDocument | IngestError],
+        *,
+        added_by: str | None = None,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Ingest documents in embedding batches; failures are reported, never raised."""
+        report = IngestReport()
+        batch: list[_Prepared] = []
+        seen: set[str] = set()
+        for doc in docs:
+            if isinstance(doc, IngestError):
+                _fail(report, progress, doc.source, doc.reason)
+                continue
+            try:
+                prepared = self._prepare(doc, added_by, seen)
+            except IngestError as exc:
+                _fail(report, progress, exc.source, exc.reason)
+                continue
+            if prepared is None:
+                report.unchanged.append(doc.origin)
+                if progress:
+                    progress(doc.origin, "unchanged")
+                continue
+            batch.append(prepared)
+            if sum(len(p.chunks) + len(p.sentence_keys) for p in batch) >= _EMBED_BATCH_TEXTS:
+                self._flush(batch, report, progress)
+                batch = []
+        self._flush(batch, report, progress)
+        return report
+
+    def ingest_one(self, doc: RawDocument, *, added_by: str | None = None) -> tuple[Outcome, str]:
+        """Ingest one document and return (outcome, article id); raise IngestError on failure."""
+        prepared = self._prepare(doc, added_by, set())
+        if prepared is None:
+            return "unchanged", self.article_id_for(doc)
+        self._write(prepared, self._embed([prepared]))
+        return ("updated" if prepared.existed else "added"), prepared.article.id
+
+    def remove(self, article_id: str) -> None:
+        """Remove a story and every chunk of it; raise ArticleNotFoundError if unknown."""
+        if self._registry.get_article(article_id) is None:
+            raise ArticleNotFoundError(article_id)
+        # Vectors first: a crash in between leaves a registry row that repair() removes again.
+        self._registry.mark_pending(article_id)
+        self._store.delete_article(article_id)
+        self._registry.delete_article(article_id)
+
+    def repair(self) -> list[str]:
+        """Finish or roll back stories whose ingestion or removal was interrupted."""
+        repaired = []
+        for article_id in self._registry.pending_article_ids():
+            self._store.delete_article(article_id)
+            self._registry.delete_article(article_id)
+            repaired.append(article_id)
+            log.warning("rolled back interrupted ingestion of %s", article_id)
+        return repaired
+
+    def article_id_for(self, doc: RawDocument) -> str:
+        """Return the stable id a document is stored under."""
+        if doc.id:
+            return re.sub(r"[^A-Za-z0-9_.-]", "_", doc.id)[:64]
+        url = doc.url or split_front_matter(doc.text)[0].get("url")
+        if url:
+            return "u" + _digest(canonical_url(url))[:12]
+        if doc.fallback_title is not None and not doc.origin.startswith(("http:", "https:")):
+            # A local file's name identifies it as a URL would: edit the file, replace the story.
+            return "f" + _digest(doc.origin.rsplit("/", 1)[-1].lower())[:12]
+        return "h" + _digest(" ".join(doc.text.split()))[:12]
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def _prepare(self, doc: RawDocument, added_by: str | None, seen: set[str]) -> _Prepared | None:
+        """Parse and chunk a document; return None when the same version is already indexed."""
+        article = self._build_article(doc, added_by)
+        if article.id in seen:
+            raise IngestError(
+                doc.origin, f"duplicate of a story earlier in this batch ({article.id})"
+            )
+        seen.add(article.id)
+        stored_hash = self._registry.content_hash(article.id)
+        if stored_hash == article.content_hash:
+            return None
+        s = self._settings
+        chunks = chunk_article(
+            article.id, article.text, article.key_questions, size=s.chunk_size,
+            overlap=min(s.chunk_overlap, s.chunk_size // 2),
+        )  # fmt: skip
+        if not any(c.kind == "body" for c in chunks):
+            raise IngestError(doc.origin, "no article text left after removing boilerplate")
+        article = replace(article, chunk_count=len(chunks))
+        return _Prepared(article, chunks, _sentence_keys(article, chunks), stored_hash is not None)
+
+    def _build_article(self, doc: RawDocument, added_by: str | None) -> Article:
+        """Parse a raw document into an Article with its id and content hash."""
+        meta, _ = split_front_matter(doc.text)
+        story = parse_story(
+            doc.text, title=doc.title, source=doc.source, published=doc.published,
+            fallback_title=doc.fallback_title,
+        )  # fmt: skip
+        if len(story.text.strip()) < MIN_TEXT_CHARS:
+            raise IngestError(doc.origin, "the story is empty or too short after cleaning")
+        url = doc.url or meta.get("url")
+        article = Article(
+            id=self.article_id_for(doc),
+            title=(story.title or doc.fallback_title or "Untitled story")[:300],
+            text=story.text,
+            url=canonical_url(url) if url else None,
+            source=story.source,
+            published=story.published,
+            updated=story.updated,
+            summary=story.summary,
+            key_questions=story.key_questions,
+            provenance=story.provenance,
+            origin=doc.origin,
+            added_at=datetime.now(UTC),
+            added_by=added_by,
+        )
+        return replace(article, content_hash=_content_hash(article))
+
+    def _embed(self, batch: list[_Prepared]) -> np.ndarray:
+        """Encode every text of a batch of stories in one call."""
+        texts = [t for p in batch for t in p.embed_texts()]
+        return self._embedder.encode(texts)
+
+    def _flush(
+        self, batch: list[_Prepared], report: IngestReport, progress: Progress | None
+    ) -> None:
+        """Embed and write a batch of prepared stories."""
+        if not batch:
+            return
+        vectors = self._embed(batch)
+        offset = 0
+        for prepared in batch:
+            n = len(prepared.chunks) + len(prepared.sentence_keys)
+            self._write(prepared, vectors[offset : offset + n])
+            offset += n
+            outcome = "updated" if prepared.existed else "added"
+            getattr(report, outcome).append(prepared.article.id)
+            if progress:
+                progress(prepared.article.origin or prepared.article.id, outcome)
+
+    def _write(self, prepared: _Prepared, vectors: np.ndarray) -> None:
+        """Write one story: pending row, vectors, then chunks and the ready flag atomically."""
+        article, chunks = prepared.article, prepared.chunks
+        self._registry.begin_article(article)
+        self._store.delete_article(article.id)
+        self._store.upsert(chunks, vectors[: len(chunks)], [_metadata(article, c) for c in chunks])
+        sentences = [
+            SentenceRow(cid, idx, role, text, vec)
+            for (cid, idx, role, text), vec in zip(
+                prepared.sentence_keys, vectors[len(chunks) :], strict=True
+            )
+        ]
+        self._registry.finish_article(article.id, chunks, sentences)
+
+
+def _fail(report: IngestReport, progress: Progress | None, origin: str, reason: str) -> None:
+    """Record a failure in the report."""
+    report.failed.append((origin, reason))
+    if progress:
+        progress(origin, f"failed: {reason}")
+
+
+def _sentence_keys(article: Article, chunks: list[Chunk]) -> list[tuple[str, int, str, str]]:
+    """Return the sentences to embed for excerpt scoring, with their roles."""
+    keys: list[tuple[str, int, str, str]] = []
+    kq = iter(article.key_questions)
+    for c in chunks:
+        if c.kind == "kq":
+            keys.append((c.id, 0, "kq_q", next(kq).question))
+            keys.extend((c.id, i + 1, "kq_a", s) for i, s in enumerate(c.sentences))
+        else:
+            keys.extend((c.id, i, "body", s) for i, s in enumerate(c.sentences))
+    return keys
+
+
+def _metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
+    """Return the Chroma metadata a citation needs (no None values: Chroma rejects them)."""
+    meta: dict[str, Any] = {"article_id": article.id, "n": chunk.n, "kind": chunk.kind,
+                            "title": article.title}  # fmt: skip
+    if article.source:
+        meta["source"] = article.source
+    if article.url:
+        meta["url"] = article.url
+    if article.date:
+        # Integer timestamps let Chroma's `where` filter by date range.
+        meta["published_ts"] = int(datetime(*article.date.timetuple()[:3], tzinfo=UTC).timestamp())
+    return meta
+
+
+def canonical_url(url: str) -> str:
+    """Return a URL without fragment, tracking parameters, default port or case noise."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and not (
+        (parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)
+    ):
+        host = f"{host}:{port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if not _TRACKING_PARAMS.match(k)])
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), host, path, query, ""))
+
+
+def _content_hash(article: Article) -> str:
+    """Return a hash of everything that, when changed, makes a new version of a story."""
+    payload = [article.title, article.url, article.source, str(article.published),
+               str(article.updated), article.text]  # fmt: skip
+    return _digest(json.dumps(payload, ensure_ascii=False))
+
+
+def _digest(text: str) -> str:
+    """Return the hex SHA-256 of text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,197 @@
+"""Plain data passed between the core's stages; no Chroma, SQLite or Discord types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+ReviewStatus = Literal["unreviewed", "verified", "disputed", "retracted"]
+ChunkKind = Literal["body", "kq"]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyQuestion:
+    """One question/answer pair from a story's own "Key Questions" section."""
+
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What a story says about its own review, when it says anything."""
+
+    review_status: ReviewStatus | None = None
+    review_label: str | None = None  # the page's own words, e.g. "Human reviewed"
+    confidence: int | None = None  # 0-100
+    sources_reviewed: int | None = None
+    official_sources: int | None = None
+
+    def is_empty(self) -> bool:
+        """Return True when the story stated nothing about its provenance."""
+        return all(getattr(self, name) is None for name in self.__slots__)
+
+
+@dataclass(frozen=True, slots=True)
+class RawDocument:
+    """A story as a source delivers it, before cleaning and parsing."""
+
+    text: str
+    origin: str  # file path or URL, used in messages
+    kind: Literal["text", "html"] = "text"
+    id: str | None = None
+    title: str | None = None
+    url: str | None = None
+    source: str | None = None  # publisher
+    published: str | None = None  # any date spelling; parsed later
+    fallback_title: str | None = None  # e.g. derived from a file name
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedStory:
+    """A cleaned story with the metadata found in its text."""
+
+    title: str | None
+    text: str  # cleaned text; every excerpt ever quoted is a substring of it
+    source: str | None = None
+    published: date | None = None
+    updated: date | None = None
+    summary: str | None = None  # the story's own TL;DR or lead sentence
+    key_questions: tuple[KeyQuestion, ...] = ()
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An indexed story as the registry keeps it."""
+
+    id: str
+    title: str
+    text: str
+    url: str | None = None
+    source: str | None = None
+    published: date | None = None
+    updated: date | None = None
+    summary: str | None = None
+    key_questions: tuple[KeyQuestion, ...] = ()
+    provenance: Provenance = field(default_factory=Provenance)
+    content_hash: str = ""
+    origin: str | None = None
+    added_at: datetime | None = None
+    added_by: str | None = None
+    chunk_count: int = 0
+
+    @property
+    def date(self) -> date | None:
+        """Return the date a reader should see: published, else updated."""
+        return self.published or self.updated
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A retrievable span of a story: body text, or one Key Questions pair."""
+
+    id: str  # f"{article_id}:{n}"
+    article_id: str
+    n: int
+    kind: ChunkKind
+    text: str  # verbatim substring of the article text
+    sentences: tuple[str, ...]  # verbatim substrings of text, in order
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieved chunk with its fused score (higher is better)."""
+
+    chunk_id: str
+    article_id: str
+    kind: ChunkKind
+    text: str
+    score: float
+    dense: float | None = None  # cosine similarity to the question, when known
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A numbered source of an answer, with the excerpts quoted from it."""
+
+    n: int
+    article_id: str
+    title: str
+    url: str | None
+    source: str | None
+    published: date | None
+    excerpts: tuple[str, ...]
+    provenance: Provenance = field(default_factory=Provenance)
+
+    @property
+    def excerpt(self) -> str:
+        """Return the first excerpt quoted from this source."""
+        return self.excerpts[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Excerpt:
+    """One quoted span of an answer and the number of the source it comes from."""
+
+    text: str
+    n: int
+
+    @property
+    def quoted(self) -> str:
+        """Return the excerpt in quotation marks followed by its [n] marker."""
+        return f"\u201c{self.text}\u201d [{self.n}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A nearby story offered when a question is refused."""
+
+    article_id: str
+    title: str
+    url: str | None
+    published: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The result of asking: quoted excerpts with numbered sources, or a refusal."""
+
+    question: str
+    refused: bool
+    excerpts: tuple[Excerpt, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+    confidence: float = 0.0  # the evidence score that decided answer vs refusal
+
+    @property
+    def text(self) -> str:
+        """Return the answer as quoted excerpts, each followed by its [n] marker."""
+        if self.refused:
+            return REFUSAL_TEXT
+        return " ".join(e.quoted for e in self.excerpts)
+
+    @property
+    def as_of(self) -> date | None:
+        """Return the date of the newest cited story."""
+        dates = [c.published for c in self.citations if c.published]
+        return max(dates) if dates else None
+
+
+REFUSAL_TEXT = "This question is not covered by the indexed stories."
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What one ingestion run did, per outcome."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (origin, reason)
+
+    @property
+    def ok(self) -> bool:
+        """Return True when nothing failed."""
+        return not self.failed

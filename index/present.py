@@ -1,0 +1,118 @@
+"""Plain renderings of core results: the JSON contract and a text form for terminals."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from index.models import Answer, Article, Citation, Provenance
+
+
+def _iso(d: date | None) -> str | None:
+    """Return a date as YYYY-MM-DD, or None."""
+    return d.isoformat() if d else None
+
+
+def provenance_to_dict(p: Provenance) -> dict[str, Any]:
+    """Return the provenance fields a citation carries."""
+    return {
+        "review_status": p.review_status,
+        "review_label": p.review_label,
+        "confidence": p.confidence,
+        "sources_reviewed": p.sources_reviewed,
+    }
+
+
+def citation_to_dict(c: Citation) -> dict[str, Any]:
+    """Return one citation of the `ask --json` contract."""
+    return {
+        "n": c.n,
+        "article_id": c.article_id,
+        "title": c.title,
+        "url": c.url,
+        "source": c.source,
+        "published": _iso(c.published),
+        "excerpt": c.excerpt,
+        "excerpts": list(c.excerpts),
+        **provenance_to_dict(c.provenance),
+    }
+
+
+def answer_to_dict(a: Answer) -> dict[str, Any]:
+    """Return the `ask --json` object."""
+    return {
+        "question": a.question,
+        "refused": a.refused,
+        "answer": a.text,
+        "citations": [citation_to_dict(c) for c in a.citations],
+        "as_of": _iso(a.as_of),
+        "suggestions": [
+            {
+                "article_id": s.article_id,
+                "title": s.title,
+                "url": s.url,
+                "published": _iso(s.published),
+            }
+            for s in a.suggestions
+        ],
+        "confidence": round(a.confidence, 4),
+    }
+
+
+def article_to_dict(a: Article) -> dict[str, Any]:
+    """Return a story's metadata (not its text) for `articles --json`."""
+    return {
+        "id": a.id,
+        "title": a.title,
+        "url": a.url,
+        "source": a.source,
+        "published": _iso(a.published),
+        "updated": _iso(a.updated),
+        "summary": a.summary,
+        "key_questions": [{"question": k.question, "answer": k.answer} for k in a.key_questions],
+        **provenance_to_dict(a.provenance),
+        "chunks": a.chunk_count,
+        "added_at": a.added_at.isoformat() if a.added_at else None,
+        "added_by": a.added_by,
+        "origin": a.origin,
+    }
+
+
+def source_line(title: str, source: str | None, published: date | None, url: str | None) -> str:
+    """Return 'title — publisher, date — link' with honest placeholders for what is unknown."""
+    when = published.strftime("%b %-d, %Y") if published else "undated"
+    link = url or "no link"
+    return f"{title} — {source or 'publisher not stated'}, {when} — {link}"
+
+
+def provenance_note(p: Provenance) -> str:
+    """Return a compact provenance note such as 'verified · confidence 85/100 · 1 source'."""
+    parts = []
+    if p.review_status:
+        parts.append(p.review_status)
+    if p.confidence is not None:
+        parts.append(f"confidence {p.confidence}/100")
+    if p.sources_reviewed is not None:
+        parts.append(
+            f"{p.sources_reviewed} source{'s' if p.sources_reviewed != 1 else ''} reviewed"
+        )
+    return " · ".join(parts)
+
+
+def answer_to_text(a: Answer) -> str:
+    """Return the answer as plain text: excerpts with [n] markers, then the sources."""
+    if a.refused:
+        lines = [a.text]
+        if a.suggestions:
+            lines += ["", "Nearest stories:"]
+            lines += [f"- {source_line(s.title, None, s.published, s.url)}" for s in a.suggestions]
+        return "\n".join(lines)
+    lines = [e.quoted for e in a.excerpts] + ["", "Sources:"]
+    for c in a.citations:
+        lines.append(f"[{c.n}] {source_line(c.title, c.source, c.published, c.url)}")
+        note = provenance_note(c.provenance)
+        if note:
+            lines.append(f"    {note}")
+    if a.as_of:
+        lines += ["", f"As of {a.as_of.strftime('%b %-d, %Y')}."]
+    return "\n".join(lines)

@@ -1,0 +1,337 @@
+"""The SQLite registry: articles, their chunks and sentence vectors, and the question log."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+
+from index.models import Article, Chunk, KeyQuestion, Provenance
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    url TEXT,
+    source TEXT,
+    published TEXT,
+    updated TEXT,
+    summary TEXT,
+    key_questions TEXT NOT NULL DEFAULT '[]',
+    provenance TEXT NOT NULL DEFAULT '{}',
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    origin TEXT,
+    added_at TEXT NOT NULL,
+    added_by TEXT,
+    chunk_count INTEGER NOT NULL DEFAULT 0,
+    -- 'pending' while its chunks are being written; only 'ready' stories are answerable.
+    status TEXT NOT NULL DEFAULT 'pending'
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    n INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS sentences (
+    chunk_id TEXT NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    role TEXT NOT NULL,  -- 'body', 'kq_q' (a Key Question) or 'kq_a' (its answer)
+    text TEXT NOT NULL,
+    vec BLOB NOT NULL,   -- float16 unit vector: half the disk, same ranking
+    PRIMARY KEY (chunk_id, idx)
+);
+CREATE TABLE IF NOT EXISTS questions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    asked_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    refused INTEGER NOT NULL,
+    article_ids TEXT NOT NULL DEFAULT '[]',
+    confidence REAL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceRow:
+    """A stored sentence of a chunk with its vector."""
+
+    chunk_id: str
+    idx: int
+    role: str
+    text: str
+    vector: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedQuestion:
+    """One entry of the question log."""
+
+    asked_at: datetime
+    question: str
+    refused: bool
+    article_ids: tuple[str, ...]
+
+
+class Registry:
+    """SQLite-backed store of articles and logs; safe to share across threads."""
+
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        with self._lock:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run statements atomically: all of them are written, or none."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # -- articles ---------------------------------------------------------------------------
+
+    def begin_article(self, article: Article) -> None:
+        """Record an article as pending, replacing any previous version and its chunks."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM articles WHERE id = ?", (article.id,))
+            db.execute(
+                "INSERT INTO articles (id, title, url, source, published, updated, summary,"
+                " key_questions, provenance, text, content_hash, origin, added_at, added_by,"
+                " chunk_count, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending')",
+                _article_row(article),
+            )
+
+    def finish_article(
+        self, article_id: str, chunks: Sequence[Chunk], sentences: Sequence[SentenceRow]
+    ) -> None:
+        """Store an article's chunks and sentences and mark it ready, atomically."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO chunks (id, article_id, n, kind, text) VALUES (?,?,?,?,?)",
+                [(c.id, c.article_id, c.n, c.kind, c.text) for c in chunks],
+            )
+            db.executemany(
+                "INSERT INTO sentences (chunk_id, idx, role, text, vec) VALUES (?,?,?,?,?)",
+                [
+                    (s.chunk_id, s.idx, s.role, s.text, s.vector.astype(np.float16).tobytes())
+                    for s in sentences
+                ],
+            )
+            db.execute(
+                "UPDATE articles SET status = 'ready', chunk_count = ? WHERE id = ?",
+                (len(chunks), article_id),
+            )
+
+    def mark_pending(self, article_id: str) -> None:
+        """Hide an article from answers until repair() or a new version settles it."""
+        with self.transaction() as db:
+            db.execute("UPDATE articles SET status = 'pending' WHERE id = ?", (article_id,))
+
+    def delete_article(self, article_id: str) -> bool:
+        """Delete an article with its chunks and sentences; return whether it existed."""
+        with self.transaction() as db:
+            cur = db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            return cur.rowcount > 0
+
+    def get_article(self, article_id: str) -> Article | None:
+        """Return one ready article, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT * FROM articles WHERE id = ? AND status = 'ready'", (article_id,)
+            ).fetchone()
+        return _article_from_row(row) if row else None
+
+    def content_hash(self, article_id: str) -> str | None:
+        """Return the stored content hash of a ready article, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT content_hash FROM articles WHERE id = ? AND status = 'ready'", (article_id,)
+            ).fetchone()
+        return row[0] if row else None
+
+    def list_articles(self) -> list[Article]:
+        """Return every ready article, most recently added first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM articles WHERE status = 'ready' ORDER BY added_at DESC, id"
+            ).fetchall()
+        return [_article_from_row(r) for r in rows]
+
+    def ready_ids(self, article_ids: set[str]) -> set[str]:
+        """Return which of the given articles are fully indexed."""
+        if not article_ids:
+            return set()
+        marks = ",".join("?" * len(article_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT id FROM articles WHERE status = 'ready' AND id IN ({marks})",
+                list(article_ids),
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def pending_article_ids(self) -> list[str]:
+        """Return articles whose ingestion was interrupted."""
+        with self._lock:
+            rows = self._conn.execute("SELECT id FROM articles WHERE status = 'pending'").fetchall()
+        return [r[0] for r in rows]
+
+    def count_articles(self) -> int:
+        """Return the number of ready articles."""
+        with self._lock:
+            return int(
+                self._conn.execute("SELECT COUNT(*) FROM articles WHERE status='ready'").fetchone()[
+                    0
+                ]
+            )
+
+    # -- chunks and sentences -----------------------------------------------------------------
+
+    def sentences_for(self, chunk_ids: Sequence[str]) -> list[SentenceRow]:
+        """Return the stored sentences of the given chunks, in chunk then sentence order."""
+        if not chunk_ids:
+            return []
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT chunk_id, idx, role, text, vec FROM sentences WHERE chunk_id IN ({marks})"
+                " ORDER BY chunk_id, idx",
+                list(chunk_ids),
+            ).fetchall()
+        return [
+            SentenceRow(r[0], r[1], r[2], r[3], np.frombuffer(r[4], dtype=np.float16)) for r in rows
+        ]
+
+    def count_chunks(self) -> int:
+        """Return the number of chunks of ready articles."""
+        with self._lock:
+            return int(
+                self._conn.execute(
+                    "SELECT COALESCE(SUM(chunk_count), 0) FROM articles WHERE status='ready'"
+                ).fetchone()[0]
+            )
+
+    # -- question log and key/value state -----------------------------------------------------
+
+    def log_question(
+        self, question: str, refused: bool, article_ids: Sequence[str], confidence: float
+    ) -> None:
+        """Append a question to the log (no user names are ever stored)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO questions (asked_at, question, refused, article_ids, confidence)"
+                " VALUES (?,?,?,?,?)",
+                (_now(), question, int(refused), json.dumps(list(article_ids)), confidence),
+            )
+
+    def count_questions(self) -> int:
+        """Return how many questions were logged."""
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM questions").fetchone()[0])
+
+    def questions_since(self, since: datetime) -> list[LoggedQuestion]:
+        """Return questions logged at or after `since` (UTC), oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT asked_at, question, refused, article_ids FROM questions"
+                " WHERE asked_at >= ? ORDER BY id",
+                (since.astimezone(UTC).isoformat(timespec="seconds"),),
+            ).fetchall()
+        return [
+            LoggedQuestion(datetime.fromisoformat(r[0]), r[1], bool(r[2]), tuple(json.loads(r[3])))
+            for r in rows
+        ]
+
+    def articles_added_since(self, since: datetime) -> list[Article]:
+        """Return ready articles added at or after `since` (UTC), newest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM articles WHERE status = 'ready' AND added_at >= ?"
+                " ORDER BY added_at DESC, id",
+                (since.astimezone(UTC).isoformat(timespec="seconds"),),
+            ).fetchall()
+        return [_article_from_row(r) for r in rows]
+
+    def get_meta(self, key: str) -> str | None:
+        """Return a stored value, or None."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a value under key."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+
+def _now() -> str:
+    """Return the current UTC time as ISO 8601."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _iso(d: date | None) -> str | None:
+    """Return a date as YYYY-MM-DD, or None."""
+    return d.isoformat() if d else None
+
+
+def _article_row(a: Article) -> tuple[object, ...]:
+    """Return the INSERT parameters of an article."""
+    added_at = (a.added_at or datetime.now(UTC)).isoformat(timespec="seconds")
+    return (
+        a.id, a.title, a.url, a.source, _iso(a.published), _iso(a.updated), a.summary,
+        json.dumps([[kq.question, kq.answer] for kq in a.key_questions]),
+        json.dumps({k: v for k, v in asdict(a.provenance).items() if v is not None}),
+        a.text, a.content_hash, a.origin, added_at, a.added_by, a.chunk_count,
+    )  # fmt: skip
+
+
+def _article_from_row(row: sqlite3.Row) -> Article:
+    """Build an Article from a registry row."""
+    return Article(
+        id=row["id"],
+        title=row["title"],
+        text=row["text"],
+        url=row["url"],
+        source=row["source"],
+        published=date.fromisoformat(row["published"]) if row["published"] else None,
+        updated=date.fromisoformat(row["updated"]) if row["updated"] else None,
+        summary=row["summary"],
+        key_questions=tuple(KeyQuestion(q, a) for q, a in json.loads(row["key_questions"])),
+        provenance=Provenance(**json.loads(row["provenance"])),
+        content_hash=row["content_hash"],
+        origin=row["origin"],
+        added_at=datetime.fromisoformat(row["added_at"]),
+        added_by=row["added_by"],
+        chunk_count=row["chunk_count"],
+    )

@@ -1,0 +1,87 @@
+"""The composition root: build the core services once, for the CLI and the bot alike."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from index.answer import Answerer
+from index.embed import Embedder, QueryCache, SentenceTransformerEmbedder
+from index.ingest import Ingestor
+from index.models import Answer, IngestReport, RawDocument
+from index.registry import Registry
+from index.retrieve import Retriever
+from index.settings import Settings
+from index.sources import iter_documents
+from index.store import ChromaStore, VectorStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """The core services, wired together."""
+
+    settings: Settings
+    registry: Registry
+    store: VectorStore
+    embedder: Embedder
+    ingestor: Ingestor
+    retriever: Retriever
+    answerer: Answerer
+
+    def ask(self, question: str, *, log_question: bool = True) -> Answer:
+        """Answer a question and record it in the question log."""
+        answer = self.answerer.answer(question)
+        if log_question:
+            cited = [c.article_id for c in answer.citations]
+            self.registry.log_question(answer.question, answer.refused, cited, answer.confidence)
+        return answer
+
+    def fetch(self, url: str) -> RawDocument:
+        """Fetch a story from a URL under the fetch policy."""
+        from index.fetch import FetchPolicy
+        from index.html import fetch_article
+
+        s = self.settings
+        return fetch_article(
+            url, FetchPolicy(timeout_s=s.fetch_timeout, max_bytes=s.fetch_max_bytes)
+        )
+
+    def ingest_sources(self, sources: list[str], **kwargs: object) -> IngestReport:
+        """Ingest files, folders and URLs; see Ingestor.ingest for keyword arguments."""
+        return self.ingestor.ingest(iter_documents(sources, self.fetch), **kwargs)  # type: ignore[arg-type]
+
+    def ensure_samples(self) -> IngestReport | None:
+        """Ingest the bundled sample stories when the index is empty."""
+        if self.registry.count_articles() > 0:
+            return None
+        return self.ingest_sources([str(self.settings.samples_dir)], added_by="newsbot (samples)")
+
+    def close(self) -> None:
+        """Release the registry connection."""
+        self.registry.close()
+
+
+def build_services(settings: Settings, *, embedder: Embedder | None = None) -> Services:
+    """Wire the services from settings; tests pass a small fake embedder."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    registry = Registry(settings.db_path)
+    store = ChromaStore.from_settings(settings)
+    embedder = embedder or SentenceTransformerEmbedder(
+        settings.embedding_model, settings.embedding_batch_size
+    )
+    ingestor = Ingestor(registry, store, embedder, settings)
+    repaired = ingestor.repair()
+    if repaired:
+        log.warning("repaired %d interrupted stories: %s", len(repaired), ", ".join(repaired))
+    retriever = Retriever(store, registry, QueryCache(embedder))
+    return Services(
+        settings=settings,
+        registry=registry,
+        store=store,
+        embedder=embedder,
+        ingestor=ingestor,
+        retriever=retriever,
+        answerer=Answerer(registry, retriever, settings),
+    )

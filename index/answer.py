@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -60,12 +61,12 @@ class Answerer:
         self._retriever = retriever
         self._settings = settings
 
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, *, today: date | None = None) -> Answer:
         """Answer with up to `max_excerpts` verbatim excerpts and numbered sources, or refuse."""
         s = self._settings
         question = clean_question(question, s.max_question_chars)
         qvec = self._retriever.embed_question(question)
-        hits = self._retriever.search(question, s.top_k, vector=qvec)
+        hits = self._retriever.search(question, s.top_k, vector=qvec, today=today)
         if not hits:
             return Answer(question=question, refused=True)
         rows = self._registry.sentences_for([h.chunk_id for h in hits])

@@ -44,6 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("article_id", metavar="ARTICLE_ID")
 
     sub.add_parser("stats", help="show index statistics")
+
+    p = sub.add_parser("eval", help="measure answer quality on a question set with known answers")
+    p.add_argument("--articles", type=Path, required=True, help="articles.jsonl")
+    p.add_argument("--questions", type=Path, required=True, help="questions.jsonl")
+    p.add_argument(
+        "--retriever", choices=("hybrid", "dense", "bm25", "all"), default="hybrid",
+        help="retrieval to evaluate; 'all' scores the three on one index in one run",
+    )  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--index-dir", type=Path, help="keep and reuse the index here (development)")
     return parser
 
 
@@ -54,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # Libraries that log chatty details at import or per call.
+    for noisy in ("bm25s", "chromadb", "httpx", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     from index.errors import NewsbotError
 
     try:
@@ -210,12 +223,55 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Build a throwaway index from a question set's articles and report quality figures."""
+    from index.errors import NewsbotError
+    from index.evaluate import RETRIEVERS, run_eval
+
+    for path in (args.articles, args.questions):
+        if not path.is_file():
+            raise NewsbotError(f"no such file: {path}")
+    kinds = RETRIEVERS if args.retriever == "all" else (args.retriever,)
+    results = run_eval(
+        args.articles, args.questions, retrievers=kinds, base=settings, index_dir=args.index_dir,
+        progress=lambda msg: print(f"newsbot eval: {msg}", file=sys.stderr),
+    )  # fmt: skip
+    if args.json:
+        payload = results[kinds[0]] if len(kinds) == 1 else results
+        print(json.dumps(payload, indent=2))
+    else:
+        _print_eval_table(results)
+    return 0
+
+
+def _print_eval_table(results: dict[str, dict[str, object]]) -> None:
+    """Print one row per figure and one column per retriever."""
+    from rich.console import Console
+    from rich.table import Table
+
+    keys = ["recall@1", "recall@5", "recall@10", "mrr", "answer_hit", "cited_evidence",
+            "grounding", "coverage", "refusal"]  # fmt: skip
+    table = Table(title="Answer quality")
+    table.add_column("figure")
+    for kind in results:
+        table.add_column(kind, justify="right")
+    for key in keys:
+        table.add_row(key, *(f"{m[key]:.3f}" for m in results.values()))
+    for pct in ("p50", "p95"):
+        table.add_row(
+            f"latency {pct} ms", *(f"{m['latency_ms'][pct]:.1f}" for m in results.values())
+        )  # type: ignore[index]
+    table.add_row("questions", *(str(m["questions"]) for m in results.values()))
+    Console().print(table)
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ingest": cmd_ingest,
     "ask": cmd_ask,
     "articles": cmd_articles,
     "remove": cmd_remove,
     "stats": cmd_stats,
+    "eval": cmd_eval,
 }
 
 if __name__ == "__main__":

@@ -89,6 +89,11 @@ class QueryCache:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
+    def clear(self) -> None:
+        """Forget every cached vector (so timings start cold)."""
+        with self._lock:
+            self._cache.clear()
+
     def encode_one(self, text: str) -> np.ndarray:
         """Return the unit vector of one text, from the cache when possible."""
         with self._lock:

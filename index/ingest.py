@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -245,10 +245,14 @@ def _metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
         meta["source"] = article.source
     if article.url:
         meta["url"] = article.url
-    if article.date:
-        # Integer timestamps let Chroma's `where` filter by date range.
-        meta["published_ts"] = int(datetime(*article.date.timetuple()[:3], tzinfo=UTC).timestamp())
+    # Integer timestamps let Chroma's `where` filter by date; 0 means undated (never filtered out).
+    meta["published_ts"] = date_ts(article.date) if article.date else 0
     return meta
+
+
+def date_ts(d: date) -> int:
+    """Return midnight UTC of a date as a Unix timestamp."""
+    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp())
 
 
 def canonical_url(url: str) -> str:

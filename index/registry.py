@@ -149,6 +149,7 @@ class Registry:
                 "UPDATE articles SET status = 'ready', chunk_count = ? WHERE id = ?",
                 (len(chunks), article_id),
             )
+            _bump_generation(db)
 
     def mark_pending(self, article_id: str) -> None:
         """Hide an article from answers until repair() or a new version settles it."""
@@ -159,6 +160,7 @@ class Registry:
         """Delete an article with its chunks and sentences; return whether it existed."""
         with self.transaction() as db:
             cur = db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            _bump_generation(db)
             return cur.rowcount > 0
 
     def get_article(self, article_id: str) -> Article | None:
@@ -229,6 +231,41 @@ class Registry:
             SentenceRow(r[0], r[1], r[2], r[3], np.frombuffer(r[4], dtype=np.float16)) for r in rows
         ]
 
+    def chunk_texts(self) -> list[tuple[str, str]]:
+        """Return (chunk id, title + text) for every chunk of a ready story."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT c.id, a.title || char(10) || c.text FROM chunks c"
+                " JOIN articles a ON a.id = c.article_id WHERE a.status = 'ready' ORDER BY c.rowid"
+            ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """Return {chunk id: (article id, kind, text)} for chunks of ready stories."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT c.id, c.article_id, c.kind, c.text FROM chunks c JOIN articles a"
+                f" ON a.id = c.article_id WHERE a.status = 'ready' AND c.id IN ({marks})",
+                list(chunk_ids),
+            ).fetchall()
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    def article_dates(self) -> dict[str, date | None]:
+        """Return {article id: published (else updated) date} for ready stories."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, COALESCE(published, updated) FROM articles WHERE status = 'ready'"
+            ).fetchall()
+        return {r[0]: date.fromisoformat(r[1]) if r[1] else None for r in rows}
+
+    def generation(self) -> int:
+        """Return a counter that changes whenever the set of ready chunks changes."""
+        value = self.get_meta("generation")
+        return int(value) if value else 0
+
     def count_chunks(self) -> int:
         """Return the number of chunks of ready articles."""
         with self._lock:
@@ -293,6 +330,14 @@ class Registry:
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+
+def _bump_generation(db: sqlite3.Connection) -> None:
+    """Advance the generation counter inside the caller's transaction."""
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('generation', '1')"
+        " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+    )
 
 
 def _now() -> str:

@@ -1,43 +1,154 @@
-"""Retrieval: find the chunks most likely to answer a question."""
+"""Retrieval: dense, lexical or fused candidate chunks for a question, as of a date."""
 
 from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
 
 import numpy as np
 
 from index.embed import QueryCache
+from index.ingest import date_ts
+from index.lexical import LexicalIndex
 from index.models import Hit
 from index.registry import Registry
 from index.store import VectorStore
 
+Mode = Literal["hybrid", "dense", "bm25"]
+RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al., 2009)
+# Questions about the present prefer stories near the asking date.
+_TIMELY = re.compile(
+    r"\b(this|last|past) (week|month|weekend|year)\b|\b(latest|recent(ly)?|now|today|currently|"
+    r"yesterday|newest|just|new)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A chunk seen by one or both retrievers, with its ranks."""
+
+    chunk_id: str
+    dense_rank: int | None
+    lexical_rank: int | None
+    dense: float | None
+
+
+def is_timely(question: str) -> bool:
+    """Return True when a question asks about the present ("this week", "latest", ...)."""
+    return bool(_TIMELY.search(question))
+
 
 class Retriever:
-    """Dense retrieval over the vector store, limited to fully indexed stories."""
+    """Finds candidate chunks of fully indexed stories published up to the asking date."""
 
-    def __init__(self, store: VectorStore, registry: Registry, queries: QueryCache) -> None:
+    def __init__(
+        self,
+        store: VectorStore,
+        registry: Registry,
+        queries: QueryCache,
+        lexical: LexicalIndex,
+        mode: Mode = "hybrid",
+        recency_days: float = 30.0,
+    ) -> None:
         self._store = store
         self._registry = registry
         self._queries = queries
+        self._lexical = lexical
+        self.mode: Mode = mode
+        self._recency_days = recency_days
+        self._dates: dict[str, date | None] = {}
+        self._dates_generation = -1
+        self._lock = threading.Lock()
 
     def embed_question(self, question: str) -> np.ndarray:
         """Return the question's unit vector (cached)."""
         return self._queries.encode_one(question)
 
-    def search(self, question: str, k: int, vector: np.ndarray | None = None) -> list[Hit]:
-        """Return up to k hits, best first, from stories whose ingestion finished."""
-        qvec = self.embed_question(question) if vector is None else vector
-        # Over-fetch a little: chunks of a story being written or removed are skipped.
-        matches = self._store.query(qvec, k + 4)
-        ready = self._registry.ready_ids({str(m.metadata.get("article_id")) for m in matches})
-        hits = [
-            Hit(
-                chunk_id=m.chunk_id,
-                article_id=str(m.metadata["article_id"]),
-                kind="kq" if m.metadata.get("kind") == "kq" else "body",
-                text=m.document,
-                score=m.similarity,
-                dense=m.similarity,
-            )
-            for m in matches
-            if m.metadata.get("article_id") in ready
+    @property
+    def queries(self) -> QueryCache:
+        """Return the question-embedding cache."""
+        return self._queries
+
+    def search(
+        self, question: str, k: int, vector: np.ndarray | None = None, today: date | None = None
+    ) -> list[Hit]:
+        """Return up to k hits, best first, from ready stories not newer than `today`."""
+        pool = max(4 * k, 40)
+        dense: list[tuple[str, float]] = []
+        if self.mode != "bm25":
+            qvec = self.embed_question(question) if vector is None else vector
+            where = self._date_filter(today)
+            dense = [(m.chunk_id, m.similarity) for m in self._store.query(qvec, pool, where)]
+        lexical = self._lexical.search(question, pool) if self.mode != "dense" else []
+        candidates = _merge(dense, lexical)
+        rows = self._registry.chunks_by_id([c.chunk_id for c in candidates])
+        dates = self._article_dates()
+        timely = today is not None and is_timely(question)
+        scored = []
+        for c in candidates:
+            row = rows.get(c.chunk_id)
+            if row is None:
+                continue  # a story being written or removed
+            published = dates.get(row[0])
+            if today and published and published > today + timedelta(days=1):
+                continue  # as of `today`, this story did not exist yet
+            score = _fused(c)
+            if timely and today:
+                score *= self._recency(published, today)
+            scored.append((score, c, row))
+        scored.sort(key=lambda t: -t[0])
+        return [
+            Hit(c.chunk_id, row[0], "kq" if row[1] == "kq" else "body", row[2], score, c.dense)
+            for score, c, row in scored[:k]
         ]
-        return hits[:k]
+
+    def _date_filter(self, today: date | None) -> dict[str, object] | None:
+        """Return a Chroma `where` clause excluding stories newer than today, when any exist."""
+        if today is None:
+            return None
+        newest = max((d for d in self._article_dates().values() if d), default=None)
+        if newest is None or newest <= today:
+            return None  # nothing to exclude: skip the filtered (slower) query
+        return {"published_ts": {"$lte": date_ts(today + timedelta(days=1))}}
+
+    def _recency(self, published: date | None, today: date) -> float:
+        """Return a weight in (0, 1] that halves every `recency_days` before today."""
+        if published is None:
+            return 0.5
+        age = max(0, (today - published).days)
+        return float(0.5 ** (age / self._recency_days))
+
+    def _article_dates(self) -> dict[str, date | None]:
+        """Return article dates, re-read only when the registry has changed."""
+        generation = self._registry.generation()
+        with self._lock:
+            if generation != self._dates_generation:
+                self._dates = self._registry.article_dates()
+                self._dates_generation = generation
+            return self._dates
+
+
+def _merge(
+    dense: Sequence[tuple[str, float]], lexical: Sequence[tuple[str, float]]
+) -> list[_Candidate]:
+    """Combine two ranked lists of chunk ids into candidates with both ranks."""
+    dense_rank = {cid: i for i, (cid, _) in enumerate(dense)}
+    dense_sim = dict(dense)
+    lexical_rank = {cid: i for i, (cid, _) in enumerate(lexical)}
+    ids = list(dict.fromkeys([cid for cid, _ in dense] + [cid for cid, _ in lexical]))
+    return [_Candidate(i, dense_rank.get(i), lexical_rank.get(i), dense_sim.get(i)) for i in ids]
+
+
+def _fused(c: _Candidate) -> float:
+    """Return the reciprocal-rank-fusion score of a candidate."""
+    score = 0.0
+    if c.dense_rank is not None:
+        score += 1.0 / (RRF_K + c.dense_rank + 1)
+    if c.lexical_rank is not None:
+        score += 1.0 / (RRF_K + c.lexical_rank + 1)
+    return score

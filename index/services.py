@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 from index.answer import Answerer
 from index.embed import Embedder, QueryCache, SentenceTransformerEmbedder
 from index.ingest import Ingestor
+from index.lexical import LexicalIndex
 from index.models import Answer, IngestReport, RawDocument
 from index.registry import Registry
-from index.retrieve import Retriever
+from index.retrieve import Mode, Retriever
 from index.settings import Settings
 from index.sources import iter_documents
 from index.store import ChromaStore, VectorStore
@@ -31,8 +33,8 @@ class Services:
     answerer: Answerer
 
     def ask(self, question: str, *, log_question: bool = True) -> Answer:
-        """Answer a question and record it in the question log."""
-        answer = self.answerer.answer(question)
+        """Answer a question as of today and record it in the question log."""
+        answer = self.answerer.answer(question, today=date.today())
         if log_question:
             cited = [c.article_id for c in answer.citations]
             self.registry.log_question(answer.question, answer.refused, cited, answer.confidence)
@@ -44,9 +46,12 @@ class Services:
         from index.html import fetch_article
 
         s = self.settings
-        return fetch_article(
-            url, FetchPolicy(timeout_s=s.fetch_timeout, max_bytes=s.fetch_max_bytes)
+        policy = FetchPolicy(
+            timeout_s=s.fetch_timeout,
+            max_bytes=s.fetch_max_bytes,
+            allow_private_hosts=frozenset(s.fetch_allow_private_hosts),
         )
+        return fetch_article(url, policy)
 
     def ingest_sources(self, sources: list[str], **kwargs: object) -> IngestReport:
         """Ingest files, folders and URLs; see Ingestor.ingest for keyword arguments."""
@@ -57,6 +62,10 @@ class Services:
         if self.registry.count_articles() > 0:
             return None
         return self.ingest_sources([str(self.settings.samples_dir)], added_by="newsbot (samples)")
+
+    def use_retriever(self, mode: Mode) -> None:
+        """Switch retrieval between hybrid, dense and bm25 (for evaluation)."""
+        self.retriever.mode = mode
 
     def close(self) -> None:
         """Release the registry connection."""
@@ -75,7 +84,9 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
     repaired = ingestor.repair()
     if repaired:
         log.warning("repaired %d interrupted stories: %s", len(repaired), ", ".join(repaired))
-    retriever = Retriever(store, registry, QueryCache(embedder))
+    # The lexical index lives beside the SQLite registry it mirrors, even with a Chroma server.
+    lexical = LexicalIndex(registry, settings.data_dir / "lexical")
+    retriever = Retriever(store, registry, QueryCache(embedder), lexical, settings.retriever)
     return Services(
         settings=settings,
         registry=registry,

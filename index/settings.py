@@ -42,7 +42,8 @@ class Settings(BaseSettings):
     chunk_size: int = Field(120, ge=20, le=1000)
     chunk_overlap: int = Field(30, ge=0, le=500)
 
-    # Retrieval and answering.
+    # Retrieval and answering: hybrid fuses BM25 and dense rankings.
+    retriever: Literal["hybrid", "dense", "bm25"] = "hybrid"
     top_k: int = Field(8, ge=1, le=50)
     refusal_threshold: float = Field(0.5, ge=0.0, le=1.0)
     key_question_threshold: float = Field(0.75, ge=0.0, le=1.0)
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
     # Fetching URLs.
     fetch_timeout: float = Field(10.0, gt=0, le=120)
     fetch_max_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
+    # Exact "ip:port" servers on private or loopback addresses that fetching may reach anyway.
+    # Only for tests and local development: every other private address stays refused.
+    fetch_allow_private_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Discord.
     discord_token: SecretStr | None = None
@@ -83,6 +87,14 @@ class Settings(BaseSettings):
         """Accept '123,456' (as in .env) as well as a list."""
         if isinstance(value, str):
             return [int(part) for part in value.replace(" ", "").split(",") if part]
+        return value
+
+    @field_validator("fetch_allow_private_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        """Accept '127.0.0.1:8000,[::1]:8001' as well as a list."""
+        if isinstance(value, str):
+            return [part for part in value.replace(" ", "").split(",") if part]
         return value
 
     @field_validator("digest_timezone")

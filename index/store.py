@@ -48,8 +48,10 @@ class VectorStore(Protocol):
         """Delete every chunk of one article."""
         ...
 
-    def query(self, vector: np.ndarray, k: int) -> list[VectorMatch]:
-        """Return the k nearest chunks, best first."""
+    def query(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[VectorMatch]:
+        """Return the k nearest chunks matching `where`, best first."""
         ...
 
     def article_ids(self) -> set[str]:
@@ -124,8 +126,10 @@ class ChromaStore:
         """Delete every chunk of one article."""
         _guard(lambda: self.collection.delete(where={"article_id": article_id}))
 
-    def query(self, vector: np.ndarray, k: int) -> list[VectorMatch]:
-        """Return the k nearest chunks by cosine similarity, best first."""
+    def query(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[VectorMatch]:
+        """Return the k nearest chunks matching `where` by cosine similarity, best first."""
         count = self.count()
         if count == 0:
             return []
@@ -133,6 +137,7 @@ class ChromaStore:
             lambda: self.collection.query(
                 query_embeddings=[vector],
                 n_results=min(k, count),
+                where=where,
                 include=["metadatas", "documents", "distances"],
             )
         )

@@ -1,0 +1,126 @@
+"""Lexical retrieval: BM25 (bm25s) over chunk texts, kept in step with the registry."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from index.registry import Registry
+
+if TYPE_CHECKING:
+    import bm25s
+
+log = logging.getLogger(__name__)
+
+_STATE_FILE = "newsbot-state.json"
+
+
+def _stemmer() -> Any:
+    """Return an English Snowball stemmer, or None when PyStemmer is missing."""
+    try:
+        import Stemmer
+    except ImportError:  # optional: BM25 works without stemming, a little worse
+        return None
+    return Stemmer.Stemmer("english")
+
+
+class LexicalIndex:
+    """A BM25 index of chunk texts (title included), persisted and rebuilt when stale."""
+
+    def __init__(self, registry: Registry, directory: Path | None) -> None:
+        self._registry = registry
+        self._dir = directory
+        self._lock = threading.Lock()
+        self._bm25: bm25s.BM25 | None = None
+        self._ids: list[str] = []
+        self._generation = -1
+        self._stem = _stemmer()
+
+    def search(self, question: str, k: int) -> list[tuple[str, float]]:
+        """Return up to k (chunk id, BM25 score) pairs, best first; only positive scores."""
+        import bm25s
+
+        bm25, ids = self._fresh()
+        if bm25 is None or not ids:
+            return []
+        tokens = bm25s.tokenize(
+            [question], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False
+        )
+        if not tokens or not tokens[0]:
+            return []
+        docs, scores = bm25.retrieve(tokens, k=min(k, len(ids)), show_progress=False, n_threads=1)
+        return [(ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def _fresh(self) -> tuple[bm25s.BM25 | None, list[str]]:
+        """Return the index, loading or rebuilding it when the registry has changed."""
+        generation = self._registry.generation()
+        with self._lock:
+            if generation != self._generation:
+                if not self._load(generation):
+                    self._build(generation)
+                self._generation = generation
+            return self._bm25, self._ids
+
+    def _build(self, generation: int) -> None:
+        """Index every chunk of every ready story and save it."""
+        import bm25s
+
+        rows = self._registry.chunk_texts()
+        self._ids = [cid for cid, _ in rows]
+        if not rows:
+            self._bm25 = None
+            return
+        tokens = bm25s.tokenize(
+            [text for _, text in rows], stopwords="en", stemmer=self._stem, show_progress=False
+        )
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        self._bm25 = bm25
+        log.info("built BM25 index of %d chunks (generation %d)", len(rows), generation)
+        self._save(generation)
+
+    def _save(self, generation: int) -> None:
+        """Persist the index beside the store so the next start need not rebuild it."""
+        if self._dir is None or self._bm25 is None:
+            return
+        tmp = self._dir.with_name(self._dir.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        self._bm25.save(str(tmp), show_progress=False)
+        state = {"generation": generation, "ids": self._ids}
+        (tmp / _STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+        # Swap directories so a crash never leaves a half-written index under the real name.
+        shutil.rmtree(self._dir, ignore_errors=True)
+        tmp.rename(self._dir)
+
+    def _load(self, generation: int) -> bool:
+        """Load a saved index of the same generation; return whether it was loaded."""
+        if self._dir is None or not (self._dir / _STATE_FILE).is_file():
+            return False
+        import bm25s
+
+        try:
+            state = json.loads((self._dir / _STATE_FILE).read_text(encoding="utf-8"))
+            if state.get("generation") != generation:
+                return False
+            self._bm25 = bm25s.BM25.load(str(self._dir), show_progress=False)
+            self._ids = list(state["ids"])
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("ignoring unreadable BM25 index at %s: %s", self._dir, exc)
+            return False
+        return True
+
+
+def minmax(scores: np.ndarray) -> np.ndarray:
+    """Scale scores to 0-1 (all equal scores map to 1)."""
+    if scores.size == 0:
+        return scores
+    low, high = float(scores.min()), float(scores.max())
+    if high - low < 1e-9:
+        return np.ones_like(scores)
+    return (scores - low) / (high - low)

@@ -54,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--index-dir", type=Path, help="keep and reuse the index here (development)")
+
+    sub.add_parser("run", help="run the Discord bot (needs NEWSBOT_DISCORD_TOKEN)")
+    p = sub.add_parser("sync", help="publish the bot's slash commands to Discord, then exit")
+    p.add_argument("--guild", type=int, default=None, metavar="ID", help="this server only")
     return parser
 
 
@@ -265,6 +269,20 @@ def _print_eval_table(results: dict[str, dict[str, object]]) -> None:
     Console().print(table)
 
 
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the Discord bot until stopped."""
+    from bot.launch import run  # discord is imported only here: index/ stays Discord-free
+
+    return run(settings)
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    """Publish the slash commands globally or to one server."""
+    from bot.launch import sync
+
+    return sync(settings, args.guild)
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ingest": cmd_ingest,
     "ask": cmd_ask,
@@ -272,6 +290,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "remove": cmd_remove,
     "stats": cmd_stats,
     "eval": cmd_eval,
+    "run": cmd_run,
+    "sync": cmd_sync,
 }
 
 if __name__ == "__main__":

@@ -21,7 +21,12 @@ class Settings(BaseSettings):
     """newsbot's configuration; tests build it with `Settings(_env_file=None, ...)`."""
 
     model_config = SettingsConfigDict(
-        env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="NEWSBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        # `NEWSBOT_DIGEST_CHANNEL_ID=` (empty, as in .env.example) means "unset", not an error.
+        env_ignore_empty=True,
     )
 
     # Where state lives: Chroma's directory and the SQLite registry.
@@ -45,7 +50,7 @@ class Settings(BaseSettings):
     # Retrieval and answering: hybrid fuses BM25 and dense rankings.
     retriever: Literal["hybrid", "dense", "bm25"] = "hybrid"
     top_k: int = Field(8, ge=1, le=50)
-    refusal_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    refusal_threshold: float = Field(0.575, ge=0.0, le=1.0)
     key_question_threshold: float = Field(0.75, ge=0.0, le=1.0)
     max_excerpts: int = Field(3, ge=1, le=10)
     answer_chars: int = Field(600, ge=100, le=3000)

@@ -1,0 +1,93 @@
+"""/ask and @mention questions: quoted, numbered, cited answers from the indexed stories."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import ask_cooldown, guild_served
+from bot.client import NewsBot
+from bot.embeds import answer_embed
+from bot.errors import APOLOGY, user_message
+from index.errors import NewsbotError
+
+log = logging.getLogger(__name__)
+
+NONE = discord.AllowedMentions.none()
+MENTION_HINT = "Ask me a question after the mention, e.g. `@newsbot Are writers training AI?`"
+
+
+def strip_mention(content: str, bot_id: int) -> str | None:
+    """Return the question in a message that mentions the bot, or None if it does not."""
+    pattern = re.compile(rf"<@!?{bot_id}>")
+    if not pattern.search(content):
+        return None
+    return " ".join(pattern.sub(" ", content).split())
+
+
+class Ask(commands.Cog):
+    """Answers members' questions from the indexed stories."""
+
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="ask")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        question="What you want to know about the indexed news stories",
+        private="Show the answer only to you",
+    )
+    @ask_cooldown()
+    async def ask(
+        self, interaction: discord.Interaction[NewsBot], question: str, private: bool = False
+    ) -> None:
+        """Ask about the indexed news stories; the answer quotes them with numbered sources."""
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        answer = await self.bot.run_core(self.bot.services.ask, question)
+        await interaction.followup.send(embed=answer_embed(answer), allowed_mentions=NONE)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer a member who mentions the bot with a question."""
+        me = self.bot.user
+        if message.author.bot or me is None or message.guild is None:
+            return
+        if not guild_served(message.guild.id, self.bot.settings.guild_ids):
+            return
+        question = strip_mention(message.content, me.id)
+        if question is None:
+            return
+        await self._answer_mention(message, question)
+
+    async def _answer_mention(self, message: discord.Message, question: str) -> None:
+        """Reply to a mention: a hint when empty, a ⏳ reaction when too fast, else the answer."""
+        if not question:
+            await message.reply(MENTION_HINT, mention_author=False, allowed_mentions=NONE)
+        elif self.bot.ask_cooldowns.hit(message.author.id) is not None:
+            await message.add_reaction("⏳")
+        else:
+            await self._reply_with_answer(message, question)
+
+    async def _reply_with_answer(self, message: discord.Message, question: str) -> None:
+        """Answer in a reply; errors get the same short messages as slash commands."""
+        try:
+            async with message.channel.typing():
+                answer = await self.bot.run_core(self.bot.services.ask, question)
+        except NewsbotError as exc:
+            reason = user_message(exc) or APOLOGY
+            await message.reply(reason, mention_author=False, allowed_mentions=NONE)
+            return
+        except Exception:  # the slash-command contract: log it, apologise, stay up
+            log.exception("unexpected error answering a mention")
+            await message.reply(APOLOGY, mention_author=False, allowed_mentions=NONE)
+            return
+        await message.reply(embed=answer_embed(answer), mention_author=False, allowed_mentions=NONE)
+
+
+async def setup(bot: NewsBot) -> None:
+    """Add the Ask cog."""
+    await bot.add_cog(Ask(bot))

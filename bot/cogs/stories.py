@@ -1,0 +1,235 @@
+"""/story add, paste, remove, list and info: moderators curate the indexed stories."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from functools import partial
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import curation, limits
+from bot.checks import member_is_moderator, moderator_only
+from bot.client import NewsBot
+from bot.curation import StoryRef, UnknownStory
+from bot.embeds import (
+    choice_name,
+    duplicate_embed,
+    page_count,
+    removal_embed,
+    removed_embed,
+    story_info_embed,
+    story_list_embed,
+    story_preview_embed,
+)
+from bot.views import ConfirmView, PagedView, StoryModal
+from index.errors import ArticleNotFoundError, IngestError
+from index.models import RawDocument
+
+log = logging.getLogger(__name__)
+
+NONE = discord.AllowedMentions.none()
+CACHE_MAX_AGE = 60.0  # seconds before autocomplete refreshes titles (stories added by the CLI)
+
+
+def added_by(user: discord.abc.User) -> str:
+    """Return how a story records the moderator who added it."""
+    return user.name
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)  # a hint only: moderator_only() decides
+class Stories(commands.GroupCog, group_name="story", group_description="Curate indexed stories"):
+    """Moderators add, paste, remove, list and inspect stories."""
+
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+        self.titles: list[StoryRef] = []
+        self._titles_at = 0.0
+        self._refreshing: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        """Fill the title cache that autocomplete serves from memory."""
+        await self.refresh_titles()
+
+    async def refresh_titles(self) -> None:
+        """Reload the title cache (after every add, replace and remove)."""
+        self.titles = await self.bot.run_core(curation.story_refs, self.bot.services)
+        self._titles_at = time.monotonic()
+
+    @property
+    def _mods(self) -> list[int]:
+        """Return the moderator role ids (read at call time, like every setting)."""
+        return self.bot.settings.moderator_role_ids
+
+    # -- adding ---------------------------------------------------------------------------------
+
+    @app_commands.command(name="add")
+    @app_commands.describe(url="The story's web address", file="A .txt, .md or .html file")
+    @moderator_only()
+    async def add(
+        self,
+        interaction: discord.Interaction[NewsBot],
+        url: str | None = None,
+        file: discord.Attachment | None = None,
+    ) -> None:
+        """Add a story from a link or an attached .txt/.md/.html file."""
+        self._check_source(url, file)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if file is not None:
+            data = await file.read()
+            doc = await self.bot.run_core(curation.document_from_upload, file.filename, data)
+        else:
+            doc = await self.bot.run_core(self.bot.services.fetch, (url or "").strip())
+        await self.add_document(interaction, doc)
+
+    def _check_source(self, url: str | None, file: discord.Attachment | None) -> None:
+        """Refuse before deferring: both or neither source, an unsupported or oversized file."""
+        if (url is None) == (file is None):
+            raise IngestError("/story add", "give either a url or a file, not both or neither")
+        if file is not None:
+            curation.check_upload_name(file.filename)
+            limit = self.bot.settings.fetch_max_bytes
+            if file.size > limit:
+                raise IngestError(file.filename, f"the file is larger than {limit:,} bytes")
+
+    @app_commands.command(name="paste")
+    @moderator_only()
+    async def paste(self, interaction: discord.Interaction[NewsBot]) -> None:
+        """Paste a story that cannot be fetched: title, link, publisher, date and text."""
+        await interaction.response.send_modal(StoryModal(self._pasted, self.add_document))
+
+    @staticmethod
+    def _pasted(modal: StoryModal, interaction: discord.Interaction[Any]) -> RawDocument:
+        """Return the document a submitted paste form describes."""
+        return curation.pasted_document(
+            modal.text.value, modal.story_title.value, modal.link.value.strip() or None,
+            modal.publisher.value.strip() or None, modal.published.value.strip() or None,
+            origin=f"pasted by {added_by(interaction.user)}",
+        )  # fmt: skip
+
+    async def add_document(self, interaction: discord.Interaction[Any], doc: RawDocument) -> None:
+        """Index a document and show its preview, or offer to replace the indexed version."""
+        existing = await self.bot.run_core(curation.existing_story, self.bot.services, doc)
+        if existing is not None:
+            replace = partial(self._replace, doc=doc)
+            view = ConfirmView(interaction.user.id, self._mods, "Replace", replace)
+            view.message = await interaction.followup.send(
+                embed=duplicate_embed(existing), view=view, ephemeral=True, wait=True,
+                allowed_mentions=NONE,
+            )  # fmt: skip
+            return
+        outcome, article = await self.bot.run_core(
+            curation.add_story, self.bot.services, doc, added_by(interaction.user)
+        )
+        await self.refresh_titles()
+        await interaction.followup.send(
+            embed=story_preview_embed(article, outcome), ephemeral=True, allowed_mentions=NONE
+        )
+
+    async def _replace(self, interaction: discord.Interaction[Any], doc: RawDocument) -> None:
+        """Re-ingest a story over its indexed version (the Replace button)."""
+        outcome, article = await self.bot.run_core(
+            curation.add_story, self.bot.services, doc, added_by(interaction.user)
+        )
+        await self.refresh_titles()
+        await interaction.edit_original_response(
+            embed=story_preview_embed(article, outcome), allowed_mentions=NONE
+        )
+
+    # -- removing and inspecting ----------------------------------------------------------------
+
+    @app_commands.command(name="remove")
+    @app_commands.describe(story="Start typing a title")
+    @moderator_only()
+    async def remove(self, interaction: discord.Interaction[NewsBot], story: str) -> None:
+        """Remove a story and all of its indexed chunks (asks to confirm)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        article_id = await self.resolve(story)
+        article = await self.bot.run_core(self.bot.services.registry.get_article, article_id)
+        if article is None:
+            raise ArticleNotFoundError(article_id)
+        view = ConfirmView(
+            interaction.user.id, self._mods, "Remove", partial(self._remove, article_id=article_id)
+        )
+        view.message = await interaction.followup.send(
+            embed=removal_embed(article),
+            view=view,
+            ephemeral=True,
+            wait=True,
+            allowed_mentions=NONE,
+        )
+
+    async def _remove(self, interaction: discord.Interaction[Any], article_id: str) -> None:
+        """Remove the story (the Remove button) and say so."""
+        article = await self.bot.run_core(curation.remove_story, self.bot.services, article_id)
+        await self.refresh_titles()
+        await interaction.edit_original_response(
+            embed=removed_embed(article), allowed_mentions=NONE
+        )
+
+    @app_commands.command(name="list")
+    @moderator_only()
+    async def list_stories(self, interaction: discord.Interaction[NewsBot]) -> None:
+        """List the indexed stories, newest first."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        articles = await self.bot.run_core(self.bot.services.registry.list_articles)
+        pages = page_count(len(articles))
+        render = partial(story_list_embed, articles)
+        view = PagedView(interaction.user.id, self._mods, pages, render)
+        kwargs: dict[str, Any] = {"view": view, "wait": True} if pages > 1 else {}
+        message = await interaction.followup.send(
+            embed=render(0), ephemeral=True, allowed_mentions=NONE, **kwargs
+        )
+        view.message = message if pages > 1 else None
+
+    @app_commands.command(name="info")
+    @app_commands.describe(story="Start typing a title")
+    @moderator_only()
+    async def info(self, interaction: discord.Interaction[NewsBot], story: str) -> None:
+        """Show a story's metadata, provenance, Key Questions and chunk count."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        article_id = await self.resolve(story)
+        article = await self.bot.run_core(self.bot.services.registry.get_article, article_id)
+        if article is None:
+            raise ArticleNotFoundError(article_id)
+        await interaction.followup.send(
+            embed=story_info_embed(article), ephemeral=True, allowed_mentions=NONE
+        )
+
+    # -- autocomplete ---------------------------------------------------------------------------
+
+    async def resolve(self, given: str) -> str:
+        """Return the id a story option names, refreshing the cache once if it is unknown."""
+        try:
+            return curation.resolve_story(self.titles, given)
+        except UnknownStory:
+            await self.refresh_titles()
+            return curation.resolve_story(self.titles, given)
+
+    @remove.autocomplete("story")
+    @info.autocomplete("story")
+    async def story_choices(
+        self, interaction: discord.Interaction[NewsBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggest up to 25 stories by title, from memory (autocomplete cannot be deferred)."""
+        if not member_is_moderator(interaction.user, self._mods):
+            return []
+        self._refresh_if_stale()
+        found = curation.matching_stories(self.titles, current, limits.AUTOCOMPLETE_CHOICES)
+        return [app_commands.Choice(name=choice_name(r.title, r.date), value=r.id) for r in found]
+
+    def _refresh_if_stale(self) -> None:
+        """Refresh the title cache in the background when it is old (never wait for it here)."""
+        stale = time.monotonic() - self._titles_at > CACHE_MAX_AGE
+        if stale and (self._refreshing is None or self._refreshing.done()):
+            self._refreshing = asyncio.create_task(self.refresh_titles())
+
+
+async def setup(bot: NewsBot) -> None:
+    """Add the Stories cog."""
+    await bot.add_cog(Stories(bot))

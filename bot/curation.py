@@ -1,0 +1,126 @@
+"""Blocking story-curation steps the story commands run in worker threads (no Discord here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from index.errors import ArticleNotFoundError, IngestError, NewsbotError
+from index.models import Article, RawDocument
+from index.services import Services
+from index.sources import HTML_SUFFIXES, TEXT_SUFFIXES, title_from_filename
+
+UPLOAD_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+
+Outcome = Literal["added", "updated", "unchanged"]
+
+
+class UnknownStory(NewsbotError):
+    """A story option that matches no indexed story."""
+
+    def __init__(self, given: str) -> None:
+        super().__init__(
+            f"No indexed story matches “{given[:100]}”; pick one from the suggestions."
+        )
+        self.given = given
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRef:
+    """A story as menus and autocomplete need it."""
+
+    id: str
+    title: str
+    date: date | None
+
+
+def check_upload_name(filename: str) -> str:
+    """Return the lowercased suffix of an uploaded file, refusing unsupported types."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        shown = suffix or "(none)"
+        raise IngestError(
+            filename, f"unsupported file type {shown}; attach a .txt, .md or .html file"
+        )
+    return suffix
+
+
+def document_from_upload(filename: str, data: bytes) -> RawDocument:
+    """Return the raw document of an uploaded .txt/.md/.html file, refusing binary or non-UTF-8."""
+    suffix = check_upload_name(filename)
+    if b"\x00" in data[:8192]:
+        raise IngestError(filename, "looks like a binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")  # strict: a wrong byte is an error, not a replacement
+    except UnicodeDecodeError as exc:
+        raise IngestError(filename, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
+    if not text.strip():
+        raise IngestError(filename, "the file is empty")
+    if suffix in HTML_SUFFIXES:
+        from index.html import extract_html
+
+        return extract_html(text, origin=filename)
+    title = title_from_filename(Path(filename))
+    return RawDocument(text=text, origin=filename, fallback_title=title)
+
+
+def pasted_document(
+    text: str, title: str, url: str | None, source: str | None, published: str | None, origin: str
+) -> RawDocument:
+    """Return the raw document of a story pasted into the modal."""
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise IngestError("the pasted story", "the link must start with http:// or https://")
+    return RawDocument(
+        text=text, origin=origin, title=title.strip() or None, url=url or None,
+        source=source or None, published=published or None,
+    )  # fmt: skip
+
+
+def existing_story(services: Services, doc: RawDocument) -> Article | None:
+    """Return the indexed story this document would replace, if any."""
+    return services.registry.get_article(services.ingestor.article_id_for(doc))
+
+
+def add_story(services: Services, doc: RawDocument, added_by: str) -> tuple[Outcome, Article]:
+    """Index a document and return what happened with the stored story."""
+    outcome, article_id = services.ingestor.ingest_one(doc, added_by=added_by)
+    article = services.registry.get_article(article_id)
+    if article is None:  # removed concurrently between the two calls
+        raise ArticleNotFoundError(article_id)
+    return outcome, article
+
+
+def story_refs(services: Services) -> list[StoryRef]:
+    """Return every indexed story, newest first, for menus and autocomplete."""
+    return [StoryRef(a.id, a.title, a.date) for a in services.registry.list_articles()]
+
+
+def remove_story(services: Services, article_id: str) -> Article:
+    """Remove a story and return it as it was."""
+    article = services.registry.get_article(article_id)
+    if article is None:
+        raise ArticleNotFoundError(article_id)
+    services.ingestor.remove(article_id)
+    return article
+
+
+def resolve_story(refs: list[StoryRef], given: str) -> str:
+    """Return the id of the story an option names: its id, or else its exact title."""
+    given = given.strip()
+    for ref in refs:
+        if ref.id == given:
+            return ref.id
+    wanted = " ".join(given.split()).casefold()
+    for ref in refs:
+        if " ".join(ref.title.split()).casefold() == wanted:
+            return ref.id
+    raise UnknownStory(given)
+
+
+def matching_stories(refs: list[StoryRef], typed: str, limit: int) -> list[StoryRef]:
+    """Return up to `limit` stories whose title or id contains what was typed, newest first."""
+    needle = " ".join(typed.split()).casefold()
+    found = [r for r in refs if needle in r.title.casefold() or needle in r.id.casefold()]
+    return found[:limit]

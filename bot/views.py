@@ -1,0 +1,162 @@
+"""Buttons and the paste modal; every component checks who presses it and reports its errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+
+from bot import limits
+from bot.checks import NotModerator, member_is_moderator
+from bot.errors import report_error, send_ephemeral
+from index.models import RawDocument
+
+log = logging.getLogger(__name__)
+
+VIEW_TIMEOUT = 600.0  # seconds; below the 15 minutes an interaction token can edit its message
+
+Inter = discord.Interaction[Any]
+Button = discord.ui.Button[Any]
+Handler = Callable[[Inter], Awaitable[None]]
+
+
+class OwnedView(discord.ui.View):
+    """A view only the moderator who opened it may use; it disables itself when it times out."""
+
+    def __init__(self, owner_id: int, moderator_role_ids: list[int]) -> None:
+        super().__init__(timeout=VIEW_TIMEOUT)
+        self.owner_id = owner_id
+        self.moderator_role_ids = moderator_role_ids
+        self.message: discord.InteractionMessage | discord.WebhookMessage | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """Let only the owner, still a moderator, press the buttons."""
+        if interaction.user.id != self.owner_id:
+            await send_ephemeral(
+                interaction, "These buttons belong to the moderator who ran the command."
+            )
+            return False
+        if not member_is_moderator(interaction.user, self.moderator_role_ids):
+            await report_error(interaction, NotModerator())
+            return False
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        """Report a failed button like a failed command."""
+        await report_error(interaction, error)
+
+    async def on_timeout(self) -> None:
+        """Remove the buttons once they can no longer be used."""
+        if self.message is not None:
+            try:
+                await self.message.edit(view=None)
+            except discord.HTTPException:
+                log.debug("could not remove expired buttons")
+
+
+class ConfirmView(OwnedView):
+    """Confirm or cancel one action (replace a story, remove a story)."""
+
+    def __init__(
+        self, owner_id: int, moderator_role_ids: list[int], label: str, on_confirm: Handler
+    ) -> None:
+        super().__init__(owner_id, moderator_role_ids)
+        self._on_confirm = on_confirm
+        self.confirm.label = label[: limits.BUTTON_LABEL]
+
+    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: Inter, button: Button) -> None:
+        """Run the action; the buttons go away at once so it cannot run twice."""
+        self.stop()
+        await interaction.response.edit_message(view=None)
+        await self._on_confirm(interaction)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: Inter, button: Button) -> None:
+        """Leave everything as it was."""
+        self.stop()
+        await interaction.response.edit_message(content="Cancelled; nothing changed.", view=None)
+
+
+class PagedView(OwnedView):
+    """Previous/next buttons over pages rendered on demand."""
+
+    def __init__(
+        self,
+        owner_id: int,
+        moderator_role_ids: list[int],
+        pages: int,
+        render: Callable[[int], discord.Embed],
+    ) -> None:
+        super().__init__(owner_id, moderator_role_ids)
+        self.page = 0
+        self.pages = pages
+        self._render = render
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        """Disable the buttons that would leave the list."""
+        self.previous.disabled = self.page <= 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    async def _show(self, interaction: discord.Interaction[Any], page: int) -> None:
+        """Show a page in place."""
+        self.page = min(max(page, 0), self.pages - 1)
+        self._sync_buttons()
+        await interaction.response.edit_message(embed=self._render(self.page), view=self)
+
+    @discord.ui.button(label="◀ Newer", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: Inter, button: Button) -> None:
+        """Show the previous (newer) page."""
+        await self._show(interaction, self.page - 1)
+
+    @discord.ui.button(label="Older ▶", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: Inter, button: Button) -> None:
+        """Show the next (older) page."""
+        await self._show(interaction, self.page + 1)
+
+
+DocumentHandler = Callable[[discord.Interaction[Any], RawDocument], Awaitable[None]]
+DocumentFactory = Callable[["StoryModal", discord.Interaction[Any]], RawDocument]
+
+
+class StoryModal(discord.ui.Modal, title="Paste a story"):
+    """The form for stories that cannot be fetched: title, link, publisher, date and text."""
+
+    story_title: discord.ui.TextInput[Any] = discord.ui.TextInput(label="Title", max_length=300)
+    link: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Link", required=False, max_length=512, placeholder="https://…"
+    )
+    publisher: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Publisher", required=False, max_length=100
+    )
+    published: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Date", required=False, max_length=40, placeholder="2026-05-11"
+    )
+    text: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Story text",
+        style=discord.TextStyle.paragraph,
+        min_length=80,
+        max_length=limits.TEXT_INPUT_VALUE,
+    )
+
+    def __init__(self, make_document: DocumentFactory, on_document: DocumentHandler) -> None:
+        super().__init__(timeout=VIEW_TIMEOUT)
+        self._make_document = make_document
+        self._on_document = on_document
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        """Build the story from the form and hand it to the add flow."""
+        doc = self._make_document(self, interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._on_document(interaction, doc)
+
+    async def on_error(  # type: ignore[override]  # Modal drops View's `item` argument
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        """Report a failed submission like a failed command."""
+        await report_error(interaction, error)

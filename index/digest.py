@@ -1,0 +1,262 @@
+"""The weekly digest: what it covers, what it says, and when it is due; no Discord here."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from difflib import SequenceMatcher
+from zoneinfo import ZoneInfo
+
+from index.models import Article
+from index.registry import Registry
+from index.settings import Settings
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEK = timedelta(days=7)
+TOP_QUESTIONS = 5
+# A question asked once is nobody's "most asked", and may have been asked privately: not shown.
+MIN_ASKS_SHOWN = 2
+SIMILAR_QUESTIONS = 0.9  # difflib ratio above which two normalised questions count as one
+_MERGE_CANDIDATES = 300  # most frequent distinct questions compared pairwise (bounds the cost)
+_SUMMARY_CHARS = 300
+
+# Registry meta keys. LAST_RUN: when the digest was last posted (or skipped as empty on purpose);
+# FIRST_SEEN: when a digest was first checked for, so a new install waits for its first slot.
+META_LAST_RUN = "digest.last_run_at"
+META_FIRST_SEEN = "digest.first_seen_at"
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+# -- schedule (pure) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A weekly slot: a weekday and a wall-clock time in a time zone."""
+
+    weekday: int  # Monday = 0
+    at: time
+    tz: ZoneInfo
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Schedule:
+        """Return the schedule the digest settings describe."""
+        at = settings.digest_time.replace(tzinfo=None)
+        return cls(WEEKDAYS.index(settings.digest_weekday), at, ZoneInfo(settings.digest_timezone))
+
+    def _slot_on(self, day: date) -> datetime:
+        """Return the slot on a local calendar day, in UTC (DST gaps resolve as zoneinfo does)."""
+        return datetime.combine(day, self.at, tzinfo=self.tz).astimezone(UTC)
+
+    def latest_slot(self, now: datetime) -> datetime:
+        """Return the most recent scheduled time at or before now, in UTC."""
+        now = now.astimezone(UTC)
+        local_day = now.astimezone(self.tz).date()
+        day = local_day - timedelta(days=(local_day.weekday() - self.weekday) % 7)
+        slot = self._slot_on(day)
+        # Compare in UTC: aware datetimes sharing a tzinfo compare by wall time, wrong across DST.
+        return slot if slot <= now else self._slot_on(day - WEEK)
+
+    def next_slot(self, now: datetime) -> datetime:
+        """Return the first scheduled time strictly after now, in UTC."""
+        latest = self.latest_slot(now)
+        return self._slot_on(latest.astimezone(self.tz).date() + WEEK)
+
+
+def floor_second(moment: datetime) -> datetime:
+    """Return a moment in UTC without microseconds, as the registry stores times."""
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def is_due(
+    schedule: Schedule, now: datetime, last_run: datetime | None, first_seen: datetime
+) -> bool:
+    """Return True when a slot has passed since the last run (or since the first check)."""
+    reference = last_run or first_seen
+    return schedule.latest_slot(now) > reference.astimezone(UTC)
+
+
+# -- content (pure) -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DigestStory:
+    """One new story as the digest lists it."""
+
+    article_id: str
+    title: str
+    source: str | None
+    published: date | None
+    url: str | None
+    summary: str | None
+    key_question: str | None
+
+    @classmethod
+    def from_article(cls, article: Article) -> DigestStory:
+        """Return the digest entry of an article."""
+        return cls(
+            article_id=article.id,
+            title=article.title,
+            source=article.source,
+            published=article.date,
+            url=article.url,
+            summary=one_line_summary(article),
+            key_question=article.key_questions[0].question if article.key_questions else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AskedQuestion:
+    """A question members asked, with how many times (near-duplicates merged)."""
+
+    text: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What a digest says about one period [start, end)."""
+
+    start: datetime  # UTC
+    end: datetime  # UTC
+    timezone: str
+    stories: tuple[DigestStory, ...]
+    question_count: int
+    top_questions: tuple[AskedQuestion, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        """Return True when no story was added in the period."""
+        return not self.stories
+
+
+def one_line_summary(article: Article) -> str | None:
+    """Return the story's own TL;DR or, failing that, its lead sentence, on one line."""
+    text = article.summary or _lead_sentence(article.text)
+    if not text:
+        return None
+    line = " ".join(text.split())
+    return line if len(line) <= _SUMMARY_CHARS else line[: _SUMMARY_CHARS - 1].rstrip() + "…"
+
+
+def _lead_sentence(text: str) -> str | None:
+    """Return the first sentence of the first non-empty paragraph."""
+    for para in text.splitlines():
+        para = para.strip()
+        if para:
+            match = re.search(r"[.!?](?=\s|$)", para)
+            return para[: match.end()] if match else para
+    return None
+
+
+def normalize_question(text: str) -> str:
+    """Return a question reduced to lowercase words, for grouping identical ones."""
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def _similar(a: str, b: str) -> bool:
+    """Return True for near-identical normalised questions that mention the same numbers."""
+    if re.findall(r"\d+", a) != re.findall(r"\d+", b):
+        return False  # "news in 2024" and "news in 2025" are different questions
+    return SequenceMatcher(None, a, b).ratio() >= SIMILAR_QUESTIONS
+
+
+def most_asked(
+    questions: Sequence[str], *, limit: int = TOP_QUESTIONS, min_count: int = MIN_ASKS_SHOWN
+) -> list[AskedQuestion]:
+    """Return the most asked questions, merging identical and near-identical spellings."""
+    counts: Counter[str] = Counter()
+    spelling: dict[str, Counter[str]] = {}
+    for q in questions:
+        key = normalize_question(q)
+        if key:
+            counts[key] += 1
+            spelling.setdefault(key, Counter())[" ".join(q.split())] += 1
+    groups: list[tuple[str, int, Counter[str]]] = []  # representative key, count, spellings
+    for key, n in counts.most_common(_MERGE_CANDIDATES):
+        for i, (rep, total, words) in enumerate(groups):
+            if _similar(rep, key):
+                groups[i] = (rep, total + n, words + spelling[key])
+                break
+        else:
+            groups.append((key, n, Counter(spelling[key])))
+    ranked = sorted(groups, key=lambda g: (-g[1], g[0]))
+    return [
+        AskedQuestion(words.most_common(1)[0][0], total)
+        for _, total, words in ranked[:limit]
+        if total >= min_count
+    ]
+
+
+def build_digest(
+    articles: Sequence[Article], questions: Sequence[str], start: datetime, end: datetime, tz: str
+) -> Digest:
+    """Return the digest of the stories and questions of a period."""
+    newest_first = sorted(articles, key=lambda a: (a.added_at or end, a.id), reverse=True)
+    return Digest(
+        start=start.astimezone(UTC),
+        end=end.astimezone(UTC),
+        timezone=tz,
+        stories=tuple(DigestStory.from_article(a) for a in newest_first),
+        question_count=len(questions),
+        top_questions=tuple(most_asked(questions)),
+    )
+
+
+# -- persistence --------------------------------------------------------------------------------
+
+
+class DigestService:
+    """Decides when the digest is due, builds it, and remembers when it last ran."""
+
+    def __init__(self, registry: Registry, settings: Settings) -> None:
+        self._registry = registry
+        self._settings = settings
+        self.schedule = Schedule.from_settings(settings)
+
+    def last_run(self) -> datetime | None:
+        """Return when the digest was last posted (or skipped as empty), or None."""
+        return self._read(META_LAST_RUN)
+
+    def due(self, now: datetime) -> bool:
+        """Return True when a scheduled slot has passed that no digest has covered yet."""
+        first_seen = self._read(META_FIRST_SEEN)
+        if first_seen is None:
+            first_seen = floor_second(now)
+            self._registry.set_meta(META_FIRST_SEEN, first_seen.isoformat())
+        return is_due(self.schedule, now, self.last_run(), first_seen)
+
+    def period_start(self, now: datetime) -> datetime:
+        """Return where the next digest's period begins: the last run, else a week before now."""
+        return self.last_run() or floor_second(now) - WEEK
+
+    def build(self, now: datetime) -> Digest:
+        """Return the digest of the period [last run, now): each moment belongs to one period."""
+        start = self.period_start(now)
+        end = floor_second(now)
+        articles = [
+            a for a in self._registry.articles_added_since(start) if a.added_at and a.added_at < end
+        ]
+        questions = [q.question for q in self._registry.questions_since(start) if q.asked_at < end]
+        return build_digest(articles, questions, start, end, self._settings.digest_timezone)
+
+    def mark_posted(self, digest: Digest) -> None:
+        """Record that a digest was posted (or skipped on purpose); the next starts at its end."""
+        self._registry.set_meta(META_LAST_RUN, digest.end.isoformat())
+
+    def _read(self, key: str) -> datetime | None:
+        """Return a stored UTC timestamp, or None."""
+        value = self._registry.get_meta(key)
+        if value is None:
+            return None
+        stamp = datetime.fromisoformat(value)
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)

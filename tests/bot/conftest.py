@@ -1,0 +1,44 @@
+"""Bot fixtures: a real NewsBot (never logged in) on the real core with the fake embedder."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+
+from bot.client import EXTENSIONS, NewsBot, make_bot
+from index.services import Services
+from index.settings import Settings
+from tests.bot.support import GUILD_ID, MOD_ROLE
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Return the shared test settings plus a moderator role and a served server."""
+    return settings.model_copy(
+        update={"moderator_role_ids": [MOD_ROLE], "guild_ids": [GUILD_ID], "ask_rate": 3}
+    )
+
+
+@asynccontextmanager
+async def loaded_bot(services: Services) -> AsyncIterator[NewsBot]:
+    """Yield a bot with every extension loaded, initialised as for login but never connected."""
+    async with make_bot(services, warm_model=False) as bot:
+        for extension in EXTENSIONS:
+            await bot.load_extension(extension)
+        yield bot
+
+
+@pytest.fixture
+async def bot(seeded: Services) -> AsyncIterator[NewsBot]:
+    """Return a loaded bot over the two seed stories."""
+    async with loaded_bot(seeded) as bot:
+        yield bot
+
+
+@pytest.fixture
+async def empty_bot(services: Services) -> AsyncIterator[NewsBot]:
+    """Return a loaded bot over an empty index."""
+    async with loaded_bot(services) as bot:
+        yield bot

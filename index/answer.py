@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
 from index.errors import InvalidQuestionError
+from index.excerpts import carries_answer, overlap, profile
 from index.models import Answer, Article, Citation, Excerpt, Hit, Suggestion
 from index.registry import Registry, SentenceRow
 from index.retrieve import Retriever
 from index.settings import Settings
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# A secondary excerpt must score within this of the best one, so answers are not padded.
-_SECONDARY_MARGIN = 0.12
+# Sentence ranking = cosine similarity + these bonuses. Tuned on both development sets together
+# (docs/quality.md): word overlap with the question, holding the kind of answer asked for (a new
+# name, a figure, a date), and coming from a higher-ranked chunk.
+W_OVERLAP = 0.2
+W_ANSWER_TYPE = 0.3
+W_CHUNK_RANK = 0.1
+# A supporting excerpt must be at least this similar to the question, so answers are not padded.
+_SUPPORT_FLOOR = 0.35
+# Evidence that the stories cover a question = the best sentence's cosine similarity plus this
+# much of its word overlap; compared with NEWSBOT_REFUSAL_THRESHOLD (docs/quality.md).
+W_EVIDENCE_OVERLAP = 0.3
 # Sentence vectors this similar say the same thing twice.
 _DUPLICATE_SIMILARITY = 0.92
 
@@ -28,7 +38,9 @@ class _Candidate:
 
     text: str
     article_id: str
-    score: float
+    score: float  # the ranking score: similarity plus the bonuses below
+    similarity: float  # cosine similarity to the question
+    evidence: float  # how strongly this sentence says the stories cover the question
     vector: np.ndarray | None
 
 
@@ -71,16 +83,13 @@ class Answerer:
             return Answer(question=question, refused=True)
         rows = self._registry.sentences_for([h.chunk_id for h in hits])
         key_answer, key_score = self._key_question_match(hits, rows, qvec)
-        candidates = _score_sentences(hits, rows, qvec)
-        best_sentence = candidates[0].score if candidates else 0.0
-        best = max(key_score, best_sentence)
+        candidates = _score_sentences(question, hits, rows, qvec)
+        best = max([key_score] + [c.evidence for c in candidates])
         if best < s.refusal_threshold:
             return self._refusal(question, hits, best)
         chosen = _select(
             ([key_answer] if key_answer else []) + candidates,
-            # Supporting excerpts are judged against the best sentence, not against a Key
-            # Question match (which scores near 1.0 and would crowd every sentence out).
-            floor=max(s.refusal_threshold, best_sentence - _SECONDARY_MARGIN),
+            floor=_SUPPORT_FLOOR,
             max_excerpts=s.max_excerpts,
             budget=s.answer_chars,
         )
@@ -100,7 +109,8 @@ class Answerer:
         hit = next(h for h in hits if h.chunk_id == questions[i].chunk_id)
         answer = hit.text.split("\n", 1)[-1]
         # A close match to the story's own question is strong evidence of an answer.
-        return _Candidate(answer, hit.article_id, float(sims[i]), None), float(sims[i])
+        score = float(sims[i])
+        return _Candidate(answer, hit.article_id, score + 1.0, score, score, None), score
 
     def _compose(self, question: str, chosen: list[_Candidate], confidence: float) -> Answer:
         """Number the sources in order of first use and build the answer."""
@@ -142,18 +152,35 @@ class Answerer:
 
 
 def _score_sentences(
-    hits: list[Hit], rows: list[SentenceRow], qvec: np.ndarray
+    question: str, hits: list[Hit], rows: list[SentenceRow], qvec: np.ndarray
 ) -> list[_Candidate]:
-    """Return quotable sentences of the hit chunks, best first."""
+    """Return quotable sentences of the hit chunks, best first, scored on several signals."""
+    rank = {h.chunk_id: i for i, h in enumerate(hits)}
     article_of = {h.chunk_id: h.article_id for h in hits}
     usable = [r for r in rows if r.role != "kq_q" and is_quotable(r.text)]
     if not usable:
         return []
     vectors = np.stack([r.vector for r in usable]).astype(np.float32)
     sims = vectors @ qvec
-    order = np.argsort(-sims, kind="stable")
+    wanted = profile(question)
+    overlaps = [overlap(wanted, r.text) for r in usable]
+    scores = [
+        float(sims[i])
+        + W_OVERLAP * overlaps[i]
+        + W_ANSWER_TYPE * carries_answer(wanted, r.text)
+        + W_CHUNK_RANK / (1 + rank[r.chunk_id])
+        for i, r in enumerate(usable)
+    ]
+    order = sorted(range(len(usable)), key=lambda i: -scores[i])
     return [
-        _Candidate(usable[i].text, article_of[usable[i].chunk_id], float(sims[i]), vectors[i])
+        _Candidate(
+            text=usable[i].text,
+            article_id=article_of[usable[i].chunk_id],
+            score=scores[i],
+            similarity=float(sims[i]),
+            evidence=float(sims[i]) + W_EVIDENCE_OVERLAP * overlaps[i],
+            vector=vectors[i],
+        )
         for i in order
     ]
 
@@ -167,12 +194,12 @@ def _select(
     for cand in candidates:
         if len(chosen) == max_excerpts:
             break
-        if chosen and cand.score < floor:
-            break
+        if chosen and cand.similarity < floor:
+            continue
         text = cand.text if len(cand.text) <= budget - used else _cut(cand.text, budget - used)
         if not text or _duplicates(cand, chosen):
             continue
-        chosen.append(_Candidate(text, cand.article_id, cand.score, cand.vector))
+        chosen.append(replace(cand, text=text))
         used += len(text)
     return chosen
 

@@ -1,0 +1,113 @@
+"""Sentence features for choosing excerpts: what a question asks for, and who holds it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+AnswerType = Literal["number", "date", "entity", "other"]
+
+_NUMBER_Q = re.compile(
+    r"\bhow (many|much|fast|long|old|far|big|large|tall|high)\b|\bwhat (percentage|percent|"
+    r"number|price|age|amount|share|fraction)\b|\bby how much\b|\bcost\b",
+    re.I,
+)
+_DATE_Q = re.compile(r"\bwhen\b|\b(what|which) (year|date|day|month|decade)\b", re.I)
+_ENTITY_Q = re.compile(r"\b(who|whom|whose|which|where|what)\b", re.I)
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9'’.-]*[A-Za-z0-9]|\b[A-Z]\b")
+_NUMBER = re.compile(r"[$£€]?\d[\d,.]*(?:\s?(?:%|percent|million|billion|trillion))?")
+_YEAR_OR_DATE = re.compile(
+    r"\b(1[89]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|September|"
+    r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|"
+    r"\b(next|last|this) (week|month|year)\b"
+)
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
+    "hundred thousand million billion trillion dozen half quarter percent".split()
+)
+_STOPWORDS = frozenset(
+    "a an the of to in on and or is are was were be been being by for with as at from that this "
+    "these those it its what which who whom whose how why when where do does did will would can "
+    "could has have had not no into about after before over than then there their they them he "
+    "she his her we our you your i me my so if but also just more most some any all new week "
+    "said says say according".split()
+)
+# Capitalised words that start sentences or are too common to name an answer.
+_COMMON_CAPITALS = frozenset(
+    "The A An In On At For And But Or It Its This That These Those He She They We I His Her "
+    "Their Our After Before When While As If By From With To Of".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionProfile:
+    """What a question asks for and its content words."""
+
+    answer_type: AnswerType
+    terms: frozenset[str]  # stemmed content words
+    words: frozenset[str]  # lower-cased words, for novelty checks
+    numbers: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    """Return PyStemmer's English stemmer, or None when it is not installed."""
+    try:
+        import Stemmer
+    except ImportError:
+        return None
+    return Stemmer.Stemmer("english")
+
+
+def stem_terms(text: str) -> frozenset[str]:
+    """Return the stemmed, lower-cased content words of text."""
+    words = [w.lower().strip("'’") for w in _WORD.findall(text)]
+    words = [w for w in words if w and w not in _STOPWORDS]
+    stemmer = _stemmer()
+    return frozenset(stemmer.stemWords(words) if stemmer else words)
+
+
+def answer_type(question: str) -> AnswerType:
+    """Return the kind of answer a question asks for."""
+    if _NUMBER_Q.search(question):
+        return "number"
+    if _DATE_Q.search(question):
+        return "date"
+    if _ENTITY_Q.search(question):
+        return "entity"
+    return "other"
+
+
+def profile(question: str) -> QuestionProfile:
+    """Return the features of a question that sentence scoring needs."""
+    return QuestionProfile(
+        answer_type=answer_type(question),
+        terms=stem_terms(question),
+        words=frozenset(w.lower() for w in _WORD.findall(question)),
+        numbers=frozenset(_NUMBER.findall(question)),
+    )
+
+
+def overlap(q: QuestionProfile, sentence: str) -> float:
+    """Return the share of the question's content words that the sentence contains."""
+    if not q.terms:
+        return 0.0
+    return len(q.terms & stem_terms(sentence)) / len(q.terms)
+
+
+def carries_answer(q: QuestionProfile, sentence: str) -> bool:
+    """Return True when the sentence holds something new of the asked-for kind."""
+    if q.answer_type == "number":
+        found = set(_NUMBER.findall(sentence)) - q.numbers
+        return bool(found) or any(w.lower() in _NUMBER_WORDS for w in _WORD.findall(sentence))
+    if q.answer_type == "date":
+        return bool(_YEAR_OR_DATE.search(sentence))
+    if q.answer_type == "entity":
+        return any(
+            w not in _COMMON_CAPITALS and w.lower() not in q.words
+            for w in _CAPITALISED.findall(sentence)
+        )
+    return False

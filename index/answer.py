@@ -23,6 +23,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 W_OVERLAP = 0.2
 W_ANSWER_TYPE = 0.3
 W_CHUNK_RANK = 0.1
+# News puts the facts first (the inverted pyramid): a story's first LEAD_SENTENCES quotable
+# sentences get a bonus, and long sentences a small penalty, since they crowd the budget.
+W_LEAD = 0.2
+LEAD_SENTENCES = 5
+W_LENGTH = 0.03  # per 300 characters
 # A supporting excerpt must be at least this similar to the question, so answers are not padded.
 _SUPPORT_FLOOR = 0.35
 # Evidence that the stories cover a question = the best sentence's cosine similarity plus this
@@ -164,11 +169,14 @@ def _score_sentences(
     sims = vectors @ qvec
     wanted = profile(question)
     overlaps = [overlap(wanted, r.text) for r in usable]
+    leads = _lead_sentences(usable)
     scores = [
         float(sims[i])
         + W_OVERLAP * overlaps[i]
         + W_ANSWER_TYPE * carries_answer(wanted, r.text)
         + W_CHUNK_RANK / (1 + rank[r.chunk_id])
+        + W_LEAD * ((r.chunk_id, r.idx) in leads)
+        - W_LENGTH * len(r.text) / 300
         for i, r in enumerate(usable)
     ]
     order = sorted(range(len(usable)), key=lambda i: -scores[i])
@@ -183,6 +191,21 @@ def _score_sentences(
         )
         for i in order
     ]
+
+
+def _lead_sentences(rows: list[SentenceRow]) -> set[tuple[str, int]]:
+    """Return (chunk id, index) of the first LEAD_SENTENCES body sentences of each story."""
+    first_chunks = sorted(
+        (r for r in rows if r.role == "body" and r.chunk_id.endswith(":0")),
+        key=lambda r: (r.chunk_id, r.idx),
+    )
+    taken: dict[str, int] = {}
+    leads = set()
+    for r in first_chunks:
+        if taken.get(r.chunk_id, 0) < LEAD_SENTENCES:
+            taken[r.chunk_id] = taken.get(r.chunk_id, 0) + 1
+            leads.add((r.chunk_id, r.idx))
+    return leads
 
 
 def _select(

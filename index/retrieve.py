@@ -22,6 +22,7 @@ Mode = Literal["hybrid", "dense", "bm25"]
 # Fusion: each retriever's scores are min-max scaled over its own candidates and added with
 # these weights. On both development sets this beat reciprocal-rank fusion at recall@1, which did
 # not beat BM25 alone (docs/quality.md).
+CANDIDATE_POOL = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 # News questions are about the present: a story's fused score halves every HALF_LIFE_DAYS of age
@@ -84,7 +85,8 @@ class Retriever:
         self, question: str, k: int, vector: np.ndarray | None = None, today: date | None = None
     ) -> list[Hit]:
         """Return up to k hits, best first, from ready stories not newer than `today`."""
-        pool = max(4 * k, 40)
+        # A fixed candidate pool per retriever, so fused scores do not depend on k.
+        pool = max(k, CANDIDATE_POOL)
         dense: list[tuple[str, float]] = []
         if self.mode != "bm25":
             qvec = self.embed_question(question) if vector is None else vector

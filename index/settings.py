@@ -77,6 +77,14 @@ class Settings(BaseSettings):
     # Shards for AutoShardedBot; None lets Discord recommend (only used past one shard).
     shard_count: int | None = Field(None, ge=1)
 
+    # Discord API and gateway base URLs: unset means Discord itself. Set them to route REST calls
+    # through a proxy (e.g. nirn-proxy) or, in tests, to a local Discord emulator.
+    discord_api_base: str | None = None
+    discord_gateway: str | None = None
+    # A file holding an ISO-8601 time that the bot takes as "now" (re-read on every look), so
+    # schedules can be tested by writing a time into it. Unset means the real clock.
+    clock_file: Path | None = None
+
     # Weekly digest: channel (None turns it off), day, local time, time zone, what an empty week
     # posts, and an optional role to ping with it.
     digest_channel_id: int | None = None
@@ -85,6 +93,8 @@ class Settings(BaseSettings):
     digest_timezone: str = "UTC"
     digest_empty: Literal["note", "skip"] = "note"
     digest_role_id: int | None = None
+    # How often the bot checks whether the digest is due, in seconds.
+    digest_check_seconds: float = Field(60.0, ge=0.2, le=3600)
 
     @field_validator("guild_ids", "moderator_role_ids", mode="before")
     @classmethod

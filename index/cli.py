@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--index-dir", type=Path, help="keep and reuse the index here (development)")
 
+    p = sub.add_parser("bench", help="measure ingestion and ask speed against their floors")
+    p.add_argument("--chunks", type=int, default=2000, help="index size to measure at")
+    p.add_argument("--questions", type=int, default=200, help="questions to time (>= 200)")
+    p.add_argument("--articles", type=Path, help="articles.jsonl to draw story text from")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     sub.add_parser("run", help="run the Discord bot (needs NEWSBOT_DISCORD_TOKEN)")
     p = sub.add_parser("sync", help="publish the bot's slash commands to Discord, then exit")
     p.add_argument("--guild", type=int, default=None, metavar="ID", help="this server only")
@@ -269,6 +275,25 @@ def _print_eval_table(results: dict[str, dict[str, object]]) -> None:
     Console().print(table)
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the benchmark and print its figures."""
+    from index.bench import BenchConfig, run_bench
+    from index.errors import NewsbotError
+
+    if args.chunks < 10 or args.questions < 20:
+        raise NewsbotError("--chunks must be at least 10 and --questions at least 20")
+    config = BenchConfig(chunks=args.chunks, questions=args.questions, articles=args.articles)
+    figures = run_bench(
+        config, settings, lambda msg: print(f"newsbot bench: {msg}", file=sys.stderr)
+    )
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        for key, value in figures.items():
+            print(f"{key:>20}: {value}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the Discord bot until stopped."""
     from bot.launch import run  # discord is imported only here: index/ stays Discord-free
@@ -290,6 +315,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "remove": cmd_remove,
     "stats": cmd_stats,
     "eval": cmd_eval,
+    "bench": cmd_bench,
     "run": cmd_run,
     "sync": cmd_sync,
 }

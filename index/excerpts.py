@@ -62,6 +62,7 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
+@lru_cache(maxsize=50_000)  # sentences recur across questions: stem each once
 def stem_terms(text: str) -> frozenset[str]:
     """Return the stemmed, lower-cased content words of text."""
     words = [w.lower().strip("'’") for w in _WORD.findall(text)]

@@ -180,10 +180,23 @@ class Ingestor:
         )
         return replace(article, content_hash=_content_hash(article))
 
+    def embed_texts_for(self, docs: list[RawDocument]) -> list[str]:
+        """Return exactly the texts ingesting `docs` would encode (for benchmarks)."""
+        prepared = [self._prepare(doc, None, set()) for doc in docs]
+        return [t for p in prepared if p is not None for t in _unique(p.embed_texts())]
+
     def _embed(self, batch: list[_Prepared]) -> np.ndarray:
-        """Encode every text of a batch of stories in one call."""
-        texts = [t for p in batch for t in p.embed_texts()]
-        return self._embedder.encode(texts)
+        """Encode a batch of stories in one call, each distinct text of a story once."""
+        per_story = [p.embed_texts() for p in batch]
+        # Overlapping chunks share sentences: encode each once per story, then fan out.
+        unique = [_unique(texts) for texts in per_story]
+        vectors = self._embedder.encode([t for u in unique for t in u])
+        out, offset = [], 0
+        for texts, u in zip(per_story, unique, strict=True):
+            index = {t: offset + i for i, t in enumerate(u)}
+            out.extend(index[t] for t in texts)
+            offset += len(u)
+        return vectors[out]
 
     def _flush(
         self, batch: list[_Prepared], report: IngestReport, progress: Progress | None
@@ -207,7 +220,9 @@ class Ingestor:
         article, chunks = prepared.article, prepared.chunks
         self._registry.begin_article(article)
         self._store.delete_article(article.id)
-        self._store.upsert(chunks, vectors[: len(chunks)], [_metadata(article, c) for c in chunks])
+        self._store.upsert(
+            chunks, vectors[: len(chunks)], [chunk_metadata(article, c) for c in chunks]
+        )
         sentences = [
             SentenceRow(cid, idx, role, text, vec)
             for (cid, idx, role, text), vec in zip(
@@ -215,6 +230,11 @@ class Ingestor:
             )
         ]
         self._registry.finish_article(article.id, chunks, sentences)
+
+
+def _unique(texts: list[str]) -> list[str]:
+    """Return texts without repeats, in first-seen order."""
+    return list(dict.fromkeys(texts))
 
 
 def _fail(report: IngestReport, progress: Progress | None, origin: str, reason: str) -> None:
@@ -237,7 +257,7 @@ def _sentence_keys(article: Article, chunks: list[Chunk]) -> list[tuple[str, int
     return keys
 
 
-def _metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
+def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
     """Return the Chroma metadata a citation needs (no None values: Chroma rejects them)."""
     meta: dict[str, Any] = {"article_id": article.id, "n": chunk.n, "kind": chunk.kind,
                             "title": article.title}  # fmt: skip

@@ -21,6 +21,14 @@ log = logging.getLogger(__name__)
 _STATE_FILE = "newsbot-state.json"
 
 
+def _bm25s() -> Any:
+    """Import bm25s, undoing the DEBUG level it sets on its own logger at import."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def _stemmer() -> Any:
     """Return an English Snowball stemmer, or None when PyStemmer is missing."""
     try:
@@ -44,7 +52,7 @@ class LexicalIndex:
 
     def search(self, question: str, k: int) -> list[tuple[str, float]]:
         """Return up to k (chunk id, BM25 score) pairs, best first; only positive scores."""
-        import bm25s
+        bm25s = _bm25s()
 
         bm25, ids = self._fresh()
         if bm25 is None or not ids:
@@ -54,7 +62,8 @@ class LexicalIndex:
         )
         if not tokens or not tokens[0]:
             return []
-        docs, scores = bm25.retrieve(tokens, k=min(k, len(ids)), show_progress=False, n_threads=1)
+        # n_threads=0 runs in this thread; any other value starts a thread pool per query.
+        docs, scores = bm25.retrieve(tokens, k=min(k, len(ids)), show_progress=False, n_threads=0)
         return [(ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
     def _fresh(self) -> tuple[bm25s.BM25 | None, list[str]]:
@@ -69,7 +78,7 @@ class LexicalIndex:
 
     def _build(self, generation: int) -> None:
         """Index every chunk of every ready story and save it."""
-        import bm25s
+        bm25s = _bm25s()
 
         rows = self._registry.chunk_texts()
         self._ids = [cid for cid, _ in rows]
@@ -102,8 +111,7 @@ class LexicalIndex:
         """Load a saved index of the same generation; return whether it was loaded."""
         if self._dir is None or not (self._dir / _STATE_FILE).is_file():
             return False
-        import bm25s
-
+        bm25s = _bm25s()
         try:
             state = json.loads((self._dir / _STATE_FILE).read_text(encoding="utf-8"))
             if state.get("generation") != generation:

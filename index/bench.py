@@ -1,0 +1,228 @@
+"""`newsbot bench`: measure ingestion and ask speed against their floors, in one process."""
+
+from __future__ import annotations
+
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.chunk import split_sentences
+from index.models import Article, RawDocument
+from index.registry import SentenceRow
+from index.services import Services, build_services
+from index.settings import Settings
+from index.sources import iter_documents
+
+# Real (model-embedded) chunks at most; beyond this the index is filled with perturbed copies.
+REAL_CHUNK_CAP = 3000
+SYNTHETIC_NOISE = 0.35  # scale of the noise added to a real vector to make a synthetic one
+
+
+@dataclass(frozen=True, slots=True)
+class BenchConfig:
+    """What to measure."""
+
+    chunks: int = 2000
+    questions: int = 200
+    articles: Path | None = None
+    seed: int = 7
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    """Return p50 and p95 of values, in the values' unit."""
+    qs = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": round(qs[49], 2), "p95": round(qs[94], 2)}
+
+
+def _sentence_pool(settings: Settings, articles: Path | None) -> list[str]:
+    """Return quotable sentences from the sample stories or an articles file."""
+    from index.answer import is_quotable
+    from index.parse import parse_story
+
+    source = str(articles) if articles else str(settings.samples_dir)
+    pool: list[str] = []
+    for doc in iter_documents([source], fetch=lambda url: RawDocument(text="", origin=url)):
+        if isinstance(doc, RawDocument):
+            text = parse_story(doc.text, title=doc.title, fallback_title=doc.fallback_title).text
+            pool.extend(s for s in split_sentences(text) if is_quotable(s))
+    return pool
+
+
+def synthetic_stories(pool: list[str], words: int, rng: random.Random) -> Iterator[RawDocument]:
+    """Yield distinct stories of about `words` words recombined from real sentences."""
+    start = date(2026, 1, 1)
+    n = 0
+    while True:
+        picked, count = [], 0
+        while count < words:
+            sentence = rng.choice(pool)
+            picked.append(sentence)
+            count += len(sentence.split())
+        title = f"Bench story {n}: " + " ".join(picked[0].split()[:6])
+        published = (start + timedelta(days=n % 300)).isoformat()
+        yield RawDocument(text="\n".join(picked), origin=f"bench:{n}", id=f"bench{n}",
+                          title=title, source="Bench Wire", published=published)  # fmt: skip
+        n += 1
+
+
+def _time(call: Callable[[], Any]) -> float:
+    """Return the seconds a call takes."""
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def measure_ingest(services: Services, docs: list[RawDocument]) -> dict[str, float]:
+    """Time the pipeline and a raw encode of exactly the texts it embeds."""
+    texts = services.ingestor.embed_texts_for(docs)
+    services.embedder.encode(texts[:64])  # warm the model and its allocator
+    seconds = _time(lambda: services.ingestor.ingest(docs))
+    chunks = services.registry.count_chunks()
+    encode_seconds = _time(lambda: services.embedder.encode(texts))
+    return {
+        "chunks": chunks,
+        "texts_embedded": len(texts),
+        "ingest_chunks_per_s": round(chunks / seconds, 1),
+        "encode_chunks_per_s": round(chunks / encode_seconds, 1),
+        "ingest_vs_encode": round(encode_seconds / seconds, 3),
+    }
+
+
+def fill_synthetic(services: Services, target: int, rng: random.Random) -> int:
+    """Add perturbed copies of indexed stories until the index holds `target` chunks."""
+    originals = services.registry.list_articles()
+    added = 0
+    n = 0
+    while services.registry.count_chunks() < target:
+        base = originals[n % len(originals)]
+        n += 1
+        copy = replace(base, id=f"{base.id}-syn{n}", title=f"{base.title} (variant {n})")
+        added += _copy_article(services, base, copy, rng)
+    return added
+
+
+def _copy_article(services: Services, base: Article, copy: Article, rng: random.Random) -> int:
+    """Store `copy` with base's chunks, its vectors perturbed; return chunks added."""
+    from index.chunk import chunk_article
+    from index.ingest import chunk_metadata
+
+    s = services.settings
+    chunks = chunk_article(copy.id, copy.text, copy.key_questions, size=s.chunk_size,
+                           overlap=min(s.chunk_overlap, s.chunk_size // 2))  # fmt: skip
+    base_rows = services.registry.sentences_for([f"{base.id}:{c.n}" for c in chunks])
+    by_key = {(int(r.chunk_id.rsplit(":", 1)[1]), r.idx): r for r in base_rows}
+    base_vectors = services.store.vectors([f"{base.id}:{c.n}" for c in chunks])
+    noise = np.random.default_rng(rng.randrange(2**32))
+    vectors = _perturb(np.asarray(base_vectors, dtype=np.float32), noise)
+    sentences = [
+        SentenceRow(f"{copy.id}:{n}", idx, row.role, row.text,
+                    _perturb(row.vector.astype(np.float32)[None, :], noise)[0])
+        for (n, idx), row in by_key.items()
+    ]  # fmt: skip
+    services.registry.begin_article(replace(copy, chunk_count=len(chunks)))
+    services.store.upsert(chunks, vectors, [chunk_metadata(copy, c) for c in chunks])
+    services.registry.finish_article(copy.id, chunks, sentences)
+    return len(chunks)
+
+
+def _perturb(vectors: np.ndarray, noise: np.random.Generator) -> np.ndarray:
+    """Return unit vectors near the given ones."""
+    out = vectors + SYNTHETIC_NOISE * noise.normal(size=vectors.shape).astype(np.float32) / 20
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def make_questions(pool: list[str], count: int, rng: random.Random) -> list[str]:
+    """Return `count` distinct questions made from sentence openings."""
+    questions: set[str] = set()
+    while len(questions) < count:
+        words = rng.choice(pool).split()
+        cut = rng.randint(5, min(12, len(words)))
+        questions.add(f"What about {' '.join(words[:cut]).rstrip('.,;:')}?")
+    return sorted(questions)
+
+
+def measure_ask(services: Services, questions: list[str]) -> dict[str, Any]:
+    """Time `ask` (without logging) and the floor for the same questions."""
+    today = date.today()
+    services.answerer.answer("warm up the lexical index and caches", today=today)
+    services.retriever.queries.clear()
+    ask = [_time(lambda q=q: services.answerer.answer(q, today=today)) * 1000 for q in questions]
+    k = services.settings.top_k
+    floor = [
+        _time(lambda q=q: services.store.query(services.embedder.encode([q])[0], k)) * 1000
+        for q in questions
+    ]
+    ask_pct, floor_pct = _percentiles(ask), _percentiles(floor)
+    return {
+        "ask_ms": ask_pct,
+        "floor_ms": floor_pct,
+        "ask_vs_floor": round(ask_pct["p50"] / floor_pct["p50"], 2),
+        "ask_vs_floor_p95": round(ask_pct["p95"] / floor_pct["p95"], 2),
+        "questions": len(questions),
+    }
+
+
+def cold_start(data_dir: Path) -> dict[str, float]:
+    """Time `newsbot --help` and a whole `newsbot ask` process."""
+    base = [sys.executable, "-m", "index.cli"]
+    run = lambda *args: subprocess.run([*base, *args], capture_output=True, check=True)  # noqa: E731
+    return {
+        "help_s": round(_time(lambda: run("--help")), 3),
+        "cold_ask_s": round(
+            _time(lambda: run("--data-dir", str(data_dir), "ask", "What changed this week?")), 3
+        ),
+    }
+
+
+def _disk_mb(path: Path) -> float:
+    """Return the size of everything under path, in MB."""
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6, 1)
+
+
+def run_bench(config: BenchConfig, base: Settings, log: Callable[[str], None]) -> dict[str, Any]:
+    """Run every measurement in one process and return the figures."""
+    rng = random.Random(config.seed)
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
+        settings = base.model_copy(update={"data_dir": Path(tmp), "collection": "bench"})
+        services = build_services(settings)
+        try:
+            pool = _sentence_pool(settings, config.articles)
+            real_target = min(config.chunks, REAL_CHUNK_CAP)
+            docs = _stories_for(services, pool, real_target, rng)
+            log(f"ingesting {len(docs)} synthetic stories (real embeddings)…")
+            figures: dict[str, Any] = measure_ingest(services, docs)
+            if config.chunks > figures["chunks"]:
+                log(f"filling to {config.chunks} chunks with perturbed copies of real vectors…")
+                figures["synthetic_chunks"] = fill_synthetic(services, config.chunks, rng)
+            figures["chunks"] = services.registry.count_chunks()
+            log(f"asking {config.questions} questions…")
+            figures.update(measure_ask(services, make_questions(pool, config.questions, rng)))
+        finally:
+            services.close()
+        figures["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        figures["index_mb"] = _disk_mb(Path(tmp))
+        figures.update(cold_start(Path(tmp)))
+    return figures
+
+
+def _stories_for(
+    services: Services, pool: list[str], chunks: int, rng: random.Random
+) -> list[RawDocument]:
+    """Return enough synthetic stories to make about `chunks` chunks."""
+    size = services.settings.chunk_size
+    step = max(1, size - min(services.settings.chunk_overlap, size // 2))
+    per_story = 4  # chunks per story: ~4 windows of `size` words
+    words = size + step * (per_story - 1)
+    stories = synthetic_stories(pool, words, rng)
+    return [next(stories) for _ in range(max(1, chunks // per_story))]

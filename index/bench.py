@@ -194,7 +194,7 @@ def run_bench(config: BenchConfig, base: Settings, log: Callable[[str], None]) -
     """Run every measurement in one process and return the figures."""
     rng = random.Random(config.seed)
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
-        settings = base.model_copy(update={"data_dir": Path(tmp), "collection": "bench"})
+        settings = base.model_copy(update={"data_dir": Path(tmp)})
         services = build_services(settings)
         try:
             pool = _sentence_pool(settings, config.articles)

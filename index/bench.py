@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from index.chunk import split_sentences
-from index.models import Article, RawDocument
+from index.embed import Embedder
+from index.models import Article, Chunk, RawDocument
 from index.registry import SentenceRow
 from index.services import Services, build_services
 from index.settings import Settings
@@ -37,6 +38,8 @@ class BenchConfig:
     questions: int = 200
     articles: Path | None = None
     seed: int = 7
+    real_chunk_cap: int = REAL_CHUNK_CAP
+    cold_start: bool = True
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -101,39 +104,75 @@ def measure_ingest(services: Services, docs: list[RawDocument]) -> dict[str, flo
 
 def fill_synthetic(services: Services, target: int, rng: random.Random) -> int:
     """Add perturbed copies of indexed stories until the index holds `target` chunks."""
-    originals = services.registry.list_articles()
-    added = 0
-    n = 0
-    while services.registry.count_chunks() < target:
-        base = originals[n % len(originals)]
-        n += 1
-        copy = replace(base, id=f"{base.id}-syn{n}", title=f"{base.title} (variant {n})")
-        added += _copy_article(services, base, copy, rng)
-    return added
+    originals = [_Original.load(services, a) for a in services.registry.list_articles()]
+    noise = np.random.default_rng(rng.randrange(2**32))
+    real = services.registry.count_chunks()
+    total, n = real, 0
+    while total < target:
+        batch = []
+        while len(batch) < _FILL_BATCH and total < target:
+            base = originals[n % len(originals)]
+            n += 1
+            batch.append(base.copy(n, noise))
+            total += len(batch[-1][1])
+        _store_copies(services, batch)
+    return total - real
 
 
-def _copy_article(services: Services, base: Article, copy: Article, rng: random.Random) -> int:
-    """Store `copy` with base's chunks, its vectors perturbed; return chunks added."""
-    from index.chunk import chunk_article
+_FILL_BATCH = 400  # stories per Chroma write: each call has a large fixed cost
+
+
+@dataclass(frozen=True, slots=True)
+class _Original:
+    """A really embedded story with its chunk and sentence vectors, to copy from."""
+
+    article: Article
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    sentences: list[SentenceRow]
+
+    @classmethod
+    def load(cls, services: Services, article: Article) -> _Original:
+        """Read a story's chunks and vectors back from the stores."""
+        ids = [f"{article.id}:{i}" for i in range(article.chunk_count)]
+        rows = services.registry.chunks_by_id(ids)
+        chunks = [
+            Chunk(cid, article.id, i, "kq" if rows[cid][1] == "kq" else "body", rows[cid][2], ())
+            for i, cid in enumerate(ids)
+        ]
+        vectors = services.store.vectors(ids)
+        return cls(article, chunks, vectors, services.registry.sentences_for(ids))
+
+    def copy(
+        self, n: int, noise: np.random.Generator
+    ) -> tuple[Article, list[Chunk], np.ndarray, list[SentenceRow]]:
+        """Return a variant of the story whose vectors are perturbed copies of the original's."""
+        a = self.article
+        new = replace(a, id=f"{a.id}-syn{n}", title=f"{a.title} (variant {n})")
+        chunks = [replace(c, id=f"{new.id}:{c.n}", article_id=new.id) for c in self.chunks]
+        stacked = np.stack([r.vector.astype(np.float32) for r in self.sentences])
+        sentences = [
+            SentenceRow(f"{new.id}:{r.chunk_id.rsplit(':', 1)[1]}", r.idx, r.role, r.text, v)
+            for r, v in zip(self.sentences, _perturb(stacked, noise), strict=True)
+        ]
+        return new, chunks, _perturb(self.vectors, noise), sentences
+
+
+def _store_copies(
+    services: Services, batch: list[tuple[Article, list[Chunk], np.ndarray, list[SentenceRow]]]
+) -> None:
+    """Write synthetic stories the way ingestion does: pending, vectors in one call, ready."""
     from index.ingest import chunk_metadata
 
-    s = services.settings
-    chunks = chunk_article(copy.id, copy.text, copy.key_questions, size=s.chunk_size,
-                           overlap=min(s.chunk_overlap, s.chunk_size // 2))  # fmt: skip
-    base_rows = services.registry.sentences_for([f"{base.id}:{c.n}" for c in chunks])
-    by_key = {(int(r.chunk_id.rsplit(":", 1)[1]), r.idx): r for r in base_rows}
-    base_vectors = services.store.vectors([f"{base.id}:{c.n}" for c in chunks])
-    noise = np.random.default_rng(rng.randrange(2**32))
-    vectors = _perturb(np.asarray(base_vectors, dtype=np.float32), noise)
-    sentences = [
-        SentenceRow(f"{copy.id}:{n}", idx, row.role, row.text,
-                    _perturb(row.vector.astype(np.float32)[None, :], noise)[0])
-        for (n, idx), row in by_key.items()
-    ]  # fmt: skip
-    services.registry.begin_article(replace(copy, chunk_count=len(chunks)))
-    services.store.upsert(chunks, vectors, [chunk_metadata(copy, c) for c in chunks])
-    services.registry.finish_article(copy.id, chunks, sentences)
-    return len(chunks)
+    for article, chunks, _, _ in batch:
+        services.registry.begin_article(replace(article, chunk_count=len(chunks)))
+    services.store.upsert(
+        [c for _, chunks, _, _ in batch for c in chunks],
+        np.concatenate([v for _, _, v, _ in batch]),
+        [chunk_metadata(a, c) for a, chunks, _, _ in batch for c in chunks],
+    )
+    for article, chunks, _, sentences in batch:
+        services.registry.finish_article(article.id, chunks, sentences)
 
 
 def _perturb(vectors: np.ndarray, noise: np.random.Generator) -> np.ndarray:
@@ -190,20 +229,29 @@ def _disk_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6, 1)
 
 
-def run_bench(config: BenchConfig, base: Settings, log: Callable[[str], None]) -> dict[str, Any]:
+def run_bench(
+    config: BenchConfig,
+    base: Settings,
+    log: Callable[[str], None],
+    embedder: Embedder | None = None,
+) -> dict[str, Any]:
     """Run every measurement in one process and return the figures."""
     rng = random.Random(config.seed)
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
         settings = base.model_copy(update={"data_dir": Path(tmp)})
-        services = build_services(settings)
+        services = build_services(settings, embedder=embedder)
         try:
             pool = _sentence_pool(settings, config.articles)
-            real_target = min(config.chunks, REAL_CHUNK_CAP)
+            real_target = min(config.chunks, config.real_chunk_cap)
             docs = _stories_for(services, pool, real_target, rng)
             log(f"ingesting {len(docs)} synthetic stories (real embeddings)…")
             figures: dict[str, Any] = measure_ingest(services, docs)
+            figures["real_chunks"] = figures["chunks"]
             if config.chunks > figures["chunks"]:
-                log(f"filling to {config.chunks} chunks with perturbed copies of real vectors…")
+                log(
+                    f"filling to {config.chunks} chunks with perturbed copies of real vectors "
+                    f"(beyond {figures['chunks']} really embedded chunks)…"
+                )
                 figures["synthetic_chunks"] = fill_synthetic(services, config.chunks, rng)
             figures["chunks"] = services.registry.count_chunks()
             log(f"asking {config.questions} questions…")
@@ -212,7 +260,8 @@ def run_bench(config: BenchConfig, base: Settings, log: Callable[[str], None]) -
             services.close()
         figures["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         figures["index_mb"] = _disk_mb(Path(tmp))
-        figures.update(cold_start(Path(tmp)))
+        if config.cold_start:
+            figures.update(cold_start(Path(tmp)))
     return figures
 
 

@@ -9,6 +9,7 @@ from datetime import date
 
 import numpy as np
 
+from index.disagree import Quoted, find_disagreements
 from index.errors import InvalidQuestionError
 from index.excerpts import carries_answer, overlap, profile
 from index.models import Answer, Article, Citation, Excerpt, Hit, Suggestion
@@ -140,7 +141,12 @@ class Answerer:
             )
             for aid, n in numbers.items()
         )  # fmt: skip
-        return Answer(question, False, tuple(excerpts), citations, confidence=confidence)
+        dates = {c.n: c.published for c in citations}
+        disagreements = find_disagreements([Quoted(e.text, e.n, dates[e.n]) for e in excerpts])
+        return Answer(
+            question, False, tuple(excerpts), citations, confidence=confidence,
+            disagreements=tuple(disagreements),
+        )  # fmt: skip
 
     def _refusal(self, question: str, hits: list[Hit], confidence: float) -> Answer:
         """Refuse, suggesting up to three of the nearest stories."""

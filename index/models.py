@@ -155,6 +155,24 @@ class Suggestion:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """What one cited story states: its citation number, the value, and the story's date."""
+
+    n: int
+    value: str
+    published: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """Two cited stories about the same subject that state different values."""
+
+    kind: str  # "figure" or "name"
+    subject: tuple[str, ...]  # the content words both excerpts share
+    claims: tuple[Claim, Claim]
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """The result of asking: quoted excerpts with numbered sources, or a refusal."""
 
@@ -164,6 +182,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     suggestions: tuple[Suggestion, ...] = ()
     confidence: float = 0.0  # the evidence score that decided answer vs refusal
+    disagreements: tuple[Disagreement, ...] = ()
 
     @property
     def text(self) -> str:

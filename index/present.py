@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from index.models import Answer, Article, Citation, Provenance
+from index.models import Answer, Article, Citation, Disagreement, Provenance
 
 
 def _iso(d: date | None) -> str | None:
@@ -56,7 +56,23 @@ def answer_to_dict(a: Answer) -> dict[str, Any]:
             for s in a.suggestions
         ],
         "confidence": round(a.confidence, 4),
+        "disagreements": [disagreement_to_dict(d) for d in a.disagreements],
     }
+
+
+def disagreement_to_dict(d: Disagreement) -> dict[str, Any]:
+    """Return one disagreement: its kind, shared subject words, and each side's claim."""
+    return {
+        "kind": d.kind,
+        "subject": list(d.subject),
+        "claims": [{"n": c.n, "value": c.value, "published": _iso(c.published)} for c in d.claims],
+    }
+
+
+def disagreement_line(d: Disagreement) -> str:
+    """Return 'Sources differ: [1] says X (Mar 1, 2026); [2] says Y (Apr 10, 2026).'"""
+    sides = [f"[{c.n}] says {c.value} ({_when(c.published)})" for c in d.claims]
+    return "Sources differ: " + "; ".join(sides) + "."
 
 
 def article_to_dict(a: Article) -> dict[str, Any]:
@@ -76,6 +92,11 @@ def article_to_dict(a: Article) -> dict[str, Any]:
         "added_by": a.added_by,
         "origin": a.origin,
     }
+
+
+def _when(d: date | None) -> str:
+    """Return a date as 'May 11, 2026', or 'undated'."""
+    return d.strftime("%b %-d, %Y") if d else "undated"
 
 
 def source_line(title: str, source: str | None, published: date | None, url: str | None) -> str:
@@ -113,6 +134,8 @@ def answer_to_text(a: Answer) -> str:
         note = provenance_note(c.provenance)
         if note:
             lines.append(f"    {note}")
+    if a.disagreements:
+        lines += [""] + [disagreement_line(d) for d in a.disagreements]
     if a.as_of:
         lines += ["", f"As of {a.as_of.strftime('%b %-d, %Y')}."]
     return "\n".join(lines)

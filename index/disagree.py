@@ -1,0 +1,129 @@
+"""Spot cited stories that state different figures or names for the same thing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from itertools import combinations
+
+from index.excerpts import stem_terms
+from index.models import Claim, Disagreement
+
+# A figure: optional currency, digits, optional scale or percent ("$150", "13.1%", "2 million").
+_FIGURE = re.compile(
+    r"[$£€]?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|million|billion|trillion|thousand))?", re.I
+)
+_YEAR = re.compile(r"^(1[89]|20)\d\d$")
+# A name: capitalised words not at the start of the sentence (a start is capitalised anyway).
+_NAME = re.compile(r"(?<=[a-z,;:] )(?:[A-Z][a-zA-Z&'’.-]+)(?: [A-Z][a-zA-Z&'’.-]+)*")
+_CALENDAR = frozenset(
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May "
+    "June July August September October November December".split()
+)
+_MIN_SHARED_TERMS = 3  # excerpts must share this many content words to be about one subject
+_MIN_JACCARD = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Quoted:
+    """An excerpt with the number and date of the story it comes from."""
+
+    text: str
+    n: int
+    published: date | None
+
+
+def figures(text: str) -> set[str]:
+    """Return the figures in text, normalised ('$1,500' -> '$1500'), years excluded."""
+    found = set()
+    for match in _FIGURE.findall(text):
+        value = match.replace(",", "").lower().replace("percent", "%").replace(" ", "")
+        if not _YEAR.match(value):
+            found.add(value)
+    return found
+
+
+def names(text: str) -> set[str]:
+    """Return capitalised names that do not start the sentence (days and months are not names)."""
+    return {m for m in _NAME.findall(text) if len(m) > 2 and m not in _CALENDAR}
+
+
+def name_slots(text: str) -> set[str]:
+    """Return each name with the two words before it: 'went to|Mistral'."""
+    slots = set()
+    for match in _NAME.finditer(text):
+        name = match.group(0)
+        if len(name) > 2 and name not in _CALENDAR:
+            before = text[: match.start()].lower().split()[-2:]
+            slots.add(" ".join(before) + "|" + name)
+    return slots
+
+
+def _unit(figure: str) -> str:
+    """Return a figure's kind: percent, money or plain (counts, which are compared last)."""
+    if figure.endswith("%"):
+        return "percent"
+    return "money" if figure[0] in "$£€" else "plain"
+
+
+def _differing(va: set[str], vb: set[str], kind: str) -> tuple[str, str] | None:
+    """Return one value from each side that conflict, or None."""
+    only_a, only_b = va - vb, vb - va  # what both state is agreed on
+    if kind == "name":
+        # Names conflict only one-to-one ("X won" vs "Y won"); more is a list of names.
+        if len(only_a) != 1 or len(only_b) != 1:
+            return None
+        a, b = next(iter(only_a)), next(iter(only_b))
+        return None if a in b or b in a else (a, b)  # "York" is "New York"
+    return _differing_figures(only_a, only_b)
+
+
+def _differing_figures(only_a: set[str], only_b: set[str]) -> tuple[str, str] | None:
+    """Return two figures of the same unit that differ, or None."""
+    for unit in ("percent", "money", "plain"):
+        a = sorted(f for f in only_a if _unit(f) == unit)
+        b = sorted(f for f in only_b if _unit(f) == unit)
+        if a and b:
+            return a[0], b[0]
+    return None
+
+
+def find_disagreements(excerpts: list[Quoted]) -> list[Disagreement]:
+    """Return pairs of excerpts from different stories, on one subject, with different values."""
+    found: list[Disagreement] = []
+    for a, b in combinations(excerpts, 2):
+        if a.n == b.n:
+            continue
+        shared = _shared_subject(a.text, b.text)
+        if not shared:
+            continue
+        for kind, values in (("figure", _differing(figures(a.text), figures(b.text), "figure")),
+                             ("name", _same_slot_names(a.text, b.text))):  # fmt: skip
+            if values:
+                claims = (Claim(a.n, values[0], a.published), Claim(b.n, values[1], b.published))
+                found.append(Disagreement(kind, shared, claims))
+                break
+    return found
+
+
+def _same_slot_names(a: str, b: str) -> tuple[str, str] | None:
+    """Return two different names that fill the same slot (same two words before them)."""
+    values = _differing(names(a), names(b), "name")
+    if values is None:
+        return None
+    return values if _contexts(a, values[0]) & _contexts(b, values[1]) else None
+
+
+def _contexts(text: str, name: str) -> set[str]:
+    """Return the two-word contexts that precede `name` in text."""
+    return {slot.split("|")[0] for slot in name_slots(text) if slot.endswith("|" + name)}
+
+
+def _shared_subject(a: str, b: str) -> tuple[str, ...]:
+    """Return the content words two texts share when they are clearly about one subject."""
+    ta, tb = stem_terms(a), stem_terms(b)
+    shared = ta & tb
+    if len(shared) < _MIN_SHARED_TERMS or len(shared) / len(ta | tb) < _MIN_JACCARD:
+        return ()
+    return tuple(sorted(shared))

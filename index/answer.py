@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
-from index.disagree import Quoted, find_disagreements
+from index.disagree import Quoted, find_disagreements, shared_subject
 from index.errors import InvalidQuestionError
 from index.excerpts import carries_answer, overlap, profile
 from index.models import Answer, Article, Citation, Excerpt, Hit, Suggestion
 from index.registry import Registry, SentenceRow
-from index.retrieve import Retriever
+from index.retrieve import Retriever, is_timely
 from index.settings import Settings
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters, bidi overrides and isolates (they make a question shown in a channel read
+# differently from what it says) and lone surrogates (SQLite and Discord cannot encode them).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # Sentence ranking = cosine similarity + these bonuses. Tuned on both development sets together
 # (docs/quality.md): word overlap with the question, holding the kind of answer asked for (a new
 # name, a figure, a date), and coming from a higher-ranked chunk.
@@ -31,6 +34,8 @@ LEAD_SENTENCES = 5
 W_LENGTH = 0.03  # per 300 characters
 # A supporting excerpt must be at least this similar to the question, so answers are not padded.
 _SUPPORT_FLOOR = 0.35
+# A question about the present answered only by stories older than this gets a note saying so.
+STALE_AFTER_DAYS = 30
 # Evidence that the stories cover a question = the best sentence's cosine similarity plus this
 # much of its word overlap; compared with NEWSBOT_REFUSAL_THRESHOLD (docs/quality.md).
 W_EVIDENCE_OVERLAP = 0.3
@@ -52,6 +57,10 @@ class _Candidate:
 
 def clean_question(question: str, max_chars: int) -> str:
     """Return the question with control characters removed; raise if empty or too long."""
+    if len(question or "") > 10 * max_chars:  # far too long: say so before any work on it
+        raise InvalidQuestionError(
+            f"That question is {len(question)} characters long; please keep it under {max_chars}."
+        )
     text = _CONTROL.sub(" ", unicodedata.normalize("NFC", question or ""))
     text = " ".join(text.split())
     if not text:
@@ -98,8 +107,23 @@ class Answerer:
             floor=_SUPPORT_FLOOR,
             max_excerpts=s.max_excerpts,
             budget=s.answer_chars,
+            date_of=lambda aid: self._retriever.article_date(aid) or date.min,
         )
-        return self._compose(question, chosen, best)
+        answer = self._compose(question, self._newer_first(chosen), best)
+        return replace(answer, stale_days=_stale_days(answer, question, today))
+
+    def _newer_first(self, chosen: list[_Candidate]) -> list[_Candidate]:
+        """Put an excerpt before any from an older story on the same subject."""
+        dated = [(c, self._retriever.article_date(c.article_id) or date.min) for c in chosen]
+        ordered: list[tuple[_Candidate, date]] = []
+        for cand, when in dated:
+            at = len(ordered)
+            for i, (other, other_when) in enumerate(ordered):
+                if when > other_when and shared_subject(cand.text, other.text):
+                    at = i
+                    break
+            ordered.insert(at, (cand, when))
+        return [c for c, _ in ordered]
 
     def _key_question_match(
         self, hits: list[Hit], rows: list[SentenceRow], qvec: np.ndarray
@@ -199,6 +223,14 @@ def _score_sentences(
     ]
 
 
+def _stale_days(answer: Answer, question: str, today: date | None) -> int | None:
+    """Return how old the newest cited story is when a question about now gets old news."""
+    if answer.refused or today is None or answer.as_of is None or not is_timely(question):
+        return None
+    age = (today - answer.as_of).days
+    return age if age > STALE_AFTER_DAYS else None
+
+
 def _lead_sentences(rows: list[SentenceRow]) -> set[tuple[str, int]]:
     """Return (chunk id, index) of the first LEAD_SENTENCES body sentences of each story."""
     first_chunks = sorted(
@@ -215,33 +247,44 @@ def _lead_sentences(rows: list[SentenceRow]) -> set[tuple[str, int]]:
 
 
 def _select(
-    candidates: list[_Candidate], *, floor: float, max_excerpts: int, budget: int
+    candidates: list[_Candidate],
+    *,
+    floor: float,
+    max_excerpts: int,
+    budget: int,
+    date_of: Callable[[str], date],
 ) -> list[_Candidate]:
-    """Pick the best distinct candidates that fit the character budget."""
+    """Pick the best distinct candidates that fit the character budget; of two that say the
+    same thing, keep the one from the newer story."""
     chosen: list[_Candidate] = []
-    used = 0
     for cand in candidates:
-        if len(chosen) == max_excerpts:
-            break
         if chosen and cand.similarity < floor:
             continue
-        text = cand.text if len(cand.text) <= budget - used else _cut(cand.text, budget - used)
-        if not text or _duplicates(cand, chosen):
+        dup = _duplicate_of(cand, chosen)
+        if dup is not None:
+            if date_of(cand.article_id) > date_of(chosen[dup].article_id):
+                room = budget - sum(len(c.text) for c in chosen) + len(chosen[dup].text)
+                if len(cand.text) <= room:
+                    chosen[dup] = cand
             continue
-        chosen.append(replace(cand, text=text))
-        used += len(text)
+        if len(chosen) == max_excerpts:
+            continue  # later candidates may still replace an older duplicate
+        used = sum(len(c.text) for c in chosen)
+        text = cand.text if len(cand.text) <= budget - used else _cut(cand.text, budget - used)
+        if text:
+            chosen.append(replace(cand, text=text))
     return chosen
 
 
-def _duplicates(cand: _Candidate, chosen: list[_Candidate]) -> bool:
-    """Return True when a candidate repeats an excerpt already chosen."""
-    for other in chosen:
+def _duplicate_of(cand: _Candidate, chosen: list[_Candidate]) -> int | None:
+    """Return the index of the chosen excerpt a candidate repeats, or None."""
+    for i, other in enumerate(chosen):
         if cand.text in other.text or other.text in cand.text:
-            return True
+            return i
         both = cand.vector is not None and other.vector is not None
         if both and float(cand.vector @ other.vector) > _DUPLICATE_SIMILARITY:  # type: ignore[operator]
-            return True
-    return False
+            return i
+    return None
 
 
 def _cut(text: str, limit: int) -> str:

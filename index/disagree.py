@@ -95,7 +95,7 @@ def find_disagreements(excerpts: list[Quoted]) -> list[Disagreement]:
     for a, b in combinations(excerpts, 2):
         if a.n == b.n:
             continue
-        shared = _shared_subject(a.text, b.text)
+        shared = shared_subject(a.text, b.text)
         if not shared:
             continue
         for kind, values in (("figure", _differing(figures(a.text), figures(b.text), "figure")),
@@ -120,7 +120,7 @@ def _contexts(text: str, name: str) -> set[str]:
     return {slot.split("|")[0] for slot in name_slots(text) if slot.endswith("|" + name)}
 
 
-def _shared_subject(a: str, b: str) -> tuple[str, ...]:
+def shared_subject(a: str, b: str) -> tuple[str, ...]:
     """Return the content words two texts share when they are clearly about one subject."""
     ta, tb = stem_terms(a), stem_terms(b)
     shared = ta & tb

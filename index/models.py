@@ -183,6 +183,8 @@ class Answer:
     suggestions: tuple[Suggestion, ...] = ()
     confidence: float = 0.0  # the evidence score that decided answer vs refusal
     disagreements: tuple[Disagreement, ...] = ()
+    # Set when a question about the present is answered only by stories this many days old.
+    stale_days: int | None = None
 
     @property
     def text(self) -> str:
@@ -192,6 +194,12 @@ class Answer:
         return " ".join(e.quoted for e in self.excerpts)
 
     @property
+    def spans_months(self) -> bool:
+        """Return True when the cited stories are far enough apart to date each excerpt."""
+        dates = [c.published for c in self.citations if c.published]
+        return len(dates) > 1 and (max(dates) - min(dates)).days > DATED_EXCERPTS_AFTER_DAYS
+
+    @property
     def as_of(self) -> date | None:
         """Return the date of the newest cited story."""
         dates = [c.published for c in self.citations if c.published]
@@ -199,6 +207,7 @@ class Answer:
 
 
 REFUSAL_TEXT = "This question is not covered by the indexed stories."
+DATED_EXCERPTS_AFTER_DAYS = 45  # cited stories further apart than this: show each excerpt's date
 
 
 @dataclass(slots=True)

@@ -57,6 +57,7 @@ def answer_to_dict(a: Answer) -> dict[str, Any]:
         ],
         "confidence": round(a.confidence, 4),
         "disagreements": [disagreement_to_dict(d) for d in a.disagreements],
+        "stale_days": a.stale_days,
     }
 
 
@@ -128,7 +129,10 @@ def answer_to_text(a: Answer) -> str:
             lines += ["", "Nearest stories:"]
             lines += [f"- {source_line(s.title, None, s.published, s.url)}" for s in a.suggestions]
         return "\n".join(lines)
-    lines = [e.quoted for e in a.excerpts] + ["", "Sources:"]
+    dates = {c.n: c.published for c in a.citations}
+    lines = [
+        f"{e.quoted} ({_when(dates[e.n])})" if a.spans_months else e.quoted for e in a.excerpts
+    ] + ["", "Sources:"]
     for c in a.citations:
         lines.append(f"[{c.n}] {source_line(c.title, c.source, c.published, c.url)}")
         note = provenance_note(c.provenance)
@@ -137,5 +141,7 @@ def answer_to_text(a: Answer) -> str:
     if a.disagreements:
         lines += [""] + [disagreement_line(d) for d in a.disagreements]
     if a.as_of:
-        lines += ["", f"As of {a.as_of.strftime('%b %-d, %Y')}."]
+        lines += ["", f"As of {_when(a.as_of)}."]
+    if a.stale_days:
+        lines.append(f"Note: the newest story cited is {a.stale_days} days old.")
     return "\n".join(lines)

@@ -115,6 +115,10 @@ class Retriever:
             for score, c, row in scored[:k]
         ]
 
+    def article_date(self, article_id: str) -> date | None:
+        """Return a ready story's date (published, else updated), from the cached map."""
+        return self._article_dates().get(article_id)
+
     def _date_filter(self, today: date | None) -> dict[str, object] | None:
         """Return a Chroma `where` clause excluding stories newer than today, when any exist."""
         if today is None:

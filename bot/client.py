@@ -13,8 +13,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import GuildNotServed, UserCooldowns, guild_served
+from bot.clock import clock_from_settings
 from bot.errors import report_error
-from index.digest import Clock, utc_now
+from index.digest import Clock
 from index.services import Services
 from index.settings import Settings
 
@@ -64,7 +65,7 @@ class NewsBot(commands.Bot):
         self,
         services: Services,
         *,
-        clock: Clock = utc_now,
+        clock: Clock | None = None,
         warm_model: bool = True,
         **options: Any,
     ) -> None:
@@ -78,7 +79,8 @@ class NewsBot(commands.Bot):
         )
         self.services = services
         self.settings: Settings = services.settings
-        self.clock: Callable[[], datetime] = clock
+        # None: the real clock, or the time in NEWSBOT_CLOCK_FILE when that is set.
+        self.clock: Callable[[], datetime] = clock or clock_from_settings(self.settings)
         self.warm_model = warm_model
         self.ask_cooldowns = UserCooldowns(self.settings.ask_rate, self.settings.ask_per_seconds)
         self._core_slots = asyncio.Semaphore(self.settings.worker_threads)

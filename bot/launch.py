@@ -8,6 +8,7 @@ import signal
 import sys
 
 import discord
+import yarl
 from discord import app_commands
 
 from bot.client import NewsBot, make_bot
@@ -40,6 +41,19 @@ def configure_logging(level: int = logging.INFO) -> None:
         discord.utils.setup_logging(level=level, root=True)
 
 
+def use_discord_endpoints(settings: Settings) -> None:
+    """Point discord.py at the configured REST base and gateway (before it connects)."""
+    # Both are class attributes discord.py reads at request and connect time; unset settings
+    # leave Discord's own URLs alone.
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+        log.info("Discord REST calls go to %s", discord.http.Route.BASE)
+    if settings.discord_gateway:
+        gateway = yarl.URL(settings.discord_gateway)
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
+        log.info("Discord gateway is %s", gateway)
+
+
 def run(settings: Settings) -> int:
     """Run the bot until stopped; return the process exit code."""
     token = bot_token(settings)
@@ -47,6 +61,7 @@ def run(settings: Settings) -> int:
         print(TOKEN_MISSING, file=sys.stderr)
         return 2
     configure_logging()
+    use_discord_endpoints(settings)
     services = build_services(settings)
     try:
         asyncio.run(_serve(services, token))
@@ -78,6 +93,7 @@ def sync(settings: Settings, guild_id: int | None = None) -> int:
         print(TOKEN_MISSING, file=sys.stderr)
         return 2
     configure_logging(logging.WARNING)
+    use_discord_endpoints(settings)
     services = build_services(settings)
     try:
         names = asyncio.run(_sync(services, token, guild_id))

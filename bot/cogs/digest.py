@@ -20,7 +20,9 @@ from index.errors import NewsbotError
 
 log = logging.getLogger(__name__)
 
-CHECK_EVERY_SECONDS = 60.0  # how often the schedule is checked; a post is at most this late
+# How often the schedule is checked until cog_load applies NEWSBOT_DIGEST_CHECK_SECONDS;
+# a post is at most this late.
+CHECK_EVERY_SECONDS = 60.0
 
 
 @app_commands.guild_only()
@@ -36,6 +38,7 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
     async def cog_load(self) -> None:
         """Start the scheduler when a digest channel is configured."""
         if self.bot.settings.digest_channel_id is not None:
+            self.scheduler.change_interval(seconds=self.bot.settings.digest_check_seconds)
             self.scheduler.start()
 
     async def cog_unload(self) -> None:
@@ -50,7 +53,7 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
         except NewsbotError as exc:
             log.warning("weekly digest not posted: %s", exc.user_message())
         except Exception:  # the loop must outlive a Discord or database hiccup
-            log.exception("weekly digest failed; retrying in %.0f s", CHECK_EVERY_SECONDS)
+            log.exception("weekly digest failed; retrying in %g s", self.scheduler.seconds)
 
     @scheduler.before_loop
     async def _before_scheduler(self) -> None:

@@ -167,3 +167,10 @@ async def test_scheduler_runs_only_with_a_channel(services: Services) -> None:
     async with make_bot(services, warm_model=False) as bot:
         await bot.load_extension("bot.cogs.digest")
         assert not bot.get_cog("WeeklyDigest").scheduler.is_running()
+
+
+async def test_scheduler_checks_as_often_as_settings_say(services: Services) -> None:
+    services.settings = services.settings.model_copy(update={"digest_check_seconds": 0.5})
+    async with make_bot(services, warm_model=False) as bot:
+        await bot.load_extension("bot.cogs.digest")
+        assert bot.get_cog("WeeklyDigest").scheduler.seconds == 0.5

@@ -8,7 +8,15 @@ import discord
 import pytest
 from pydantic import SecretStr
 
-from bot.launch import TOKEN_MISSING, TOKEN_REJECTED, bot_token, run, sync, sync_tree
+from bot.launch import (
+    TOKEN_MISSING,
+    TOKEN_REJECTED,
+    bot_token,
+    run,
+    sync,
+    sync_tree,
+    use_discord_endpoints,
+)
 from index.settings import Settings
 
 
@@ -72,3 +80,27 @@ def test_rejected_token_exits_with_a_message_that_hides_it(
     assert run(settings) == 2
     err = capsys.readouterr().err
     assert err.strip() == TOKEN_REJECTED and secret not in err
+
+
+def test_discord_endpoints_come_from_settings(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)  # restored after
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket,
+        "DEFAULT_GATEWAY",
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
+    )
+    use_discord_endpoints(settings)  # unset: Discord itself
+    assert discord.http.Route.BASE == "https://discord.com/api/v10"
+    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "wss://gateway.discord.gg/"
+
+    proxied = settings.model_copy(
+        update={
+            "discord_api_base": "http://127.0.0.1:8080/api/v10/",
+            "discord_gateway": "ws://127.0.0.1:8081/gateway",
+        }
+    )
+    use_discord_endpoints(proxied)
+    assert discord.http.Route("GET", "/users/@me").url == "http://127.0.0.1:8080/api/v10/users/@me"
+    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "ws://127.0.0.1:8081/gateway"

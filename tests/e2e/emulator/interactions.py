@@ -1,0 +1,214 @@
+"""Slash commands: the published commands, INTERACTION_CREATE payloads and their deadlines."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.e2e.emulator.world import APP_ID, GENERAL_CHANNEL_ID, GUILD_ID, Person, World
+
+ACK_WINDOW = 3.0  # seconds Discord waits for the first response to an interaction
+FOLLOWUP_WINDOW = 15 * 60.0  # seconds an interaction token stays valid for follow-ups
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+_OPTION_TYPES = {3: str, 4: int, 5: bool, 10: float}  # the scalar option types tests may send
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An HTTP error the way Discord sends it."""
+
+    status: int
+    body: dict[str, Any]
+
+
+UNKNOWN_INTERACTION = Refusal(404, {"message": "Unknown interaction", "code": 10062})
+ALREADY_ACKNOWLEDGED = Refusal(
+    400, {"message": "Interaction has already been acknowledged.", "code": 40060}
+)
+UNKNOWN_WEBHOOK = Refusal(404, {"message": "Unknown Webhook", "code": 10015})
+INVALID_WEBHOOK_TOKEN = Refusal(401, {"message": "Invalid Webhook Token", "code": 50027})
+
+
+@dataclass
+class Tracked:
+    """One interaction the emulator created, and how the bot answered it."""
+
+    id: int
+    token: str
+    payload: dict[str, Any]
+    sent_at: float | None = None  # when INTERACTION_CREATE left (replays: the first delivery)
+    acked_at: float | None = None
+    ack: dict[str, Any] | None = None
+    original_id: int | None = None  # the message the first response created, if any
+
+    @property
+    def ack_latency(self) -> float | None:
+        """Return seconds from delivery to the first response, or None if unanswered."""
+        if self.sent_at is None or self.acked_at is None:
+            return None
+        return self.acked_at - self.sent_at
+
+
+@dataclass
+class Ledger:
+    """Every interaction by id and token, enforcing Discord's 3 s and 15 min windows."""
+
+    ack_window: float = ACK_WINDOW
+    followup_window: float = FOLLOWUP_WINDOW
+    _by_id: dict[int, Tracked] = field(default_factory=dict)
+    _by_token: dict[str, Tracked] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, payload: dict[str, Any]) -> Tracked:
+        """Track a new interaction."""
+        tracked = Tracked(int(payload["id"]), payload["token"], payload)
+        with self._lock:
+            self._by_id[tracked.id] = tracked
+            self._by_token[tracked.token] = tracked
+        return tracked
+
+    def get(self, interaction_id: int) -> Tracked | None:
+        """Return a tracked interaction by id."""
+        with self._lock:
+            return self._by_id.get(interaction_id)
+
+    def mark_sent(self, interaction_id: int, at: float) -> None:
+        """Start the 3 s window when the event first reaches the bot."""
+        with self._lock:
+            tracked = self._by_id.get(interaction_id)
+            if tracked is not None and tracked.sent_at is None:
+                tracked.sent_at = at
+
+    def acknowledge(
+        self, interaction_id: int, token: str, body: dict[str, Any], now: float
+    ) -> Refusal | None:
+        """Record the first response, or refuse it: unknown, late (>3 s) or a second one."""
+        with self._lock:
+            tracked = self._by_id.get(interaction_id)
+            if tracked is None or tracked.token != token or tracked.sent_at is None:
+                return UNKNOWN_INTERACTION
+            if tracked.acked_at is not None:
+                return ALREADY_ACKNOWLEDGED
+            if now - tracked.sent_at > self.ack_window:
+                return UNKNOWN_INTERACTION  # Discord forgets an interaction nobody answered in time
+            tracked.acked_at = now
+            tracked.ack = body
+        return None
+
+    def webhook(self, application_id: int, token: str, now: float) -> Refusal | Tracked:
+        """Return the interaction a follow-up or edit belongs to, or Discord's refusal."""
+        with self._lock:
+            tracked = self._by_token.get(token)
+        if application_id != APP_ID or tracked is None or tracked.acked_at is None:
+            return UNKNOWN_WEBHOOK  # tokens work only after the interaction was answered
+        if tracked.sent_at is not None and now - tracked.sent_at > self.followup_window:
+            return INVALID_WEBHOOK_TOKEN
+        return tracked
+
+
+@dataclass
+class CommandBook:
+    """The application commands the bot published, per scope (None = global, else a guild id)."""
+
+    world: World
+    _scopes: dict[int | None, list[dict[str, Any]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def overwrite(self, scope: int | None, commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Replace a scope's commands, as a bulk PUT does; return them with ids."""
+        stored = [
+            command
+            | {
+                "id": str(self.world.ids.next()),
+                "application_id": str(APP_ID),
+                "version": str(self.world.ids.next()),
+                "type": command.get("type", 1),
+                "guild_id": None if scope is None else str(scope),
+            }
+            for command in commands
+        ]
+        with self._lock:
+            self._scopes[scope] = stored
+        return stored
+
+    def listed(self, scope: int | None) -> list[dict[str, Any]]:
+        """Return a scope's commands."""
+        with self._lock:
+            return list(self._scopes.get(scope, []))
+
+    def find(self, name: str) -> tuple[int | None, dict[str, Any]]:
+        """Return a published chat-input command by name (server commands first)."""
+        for scope in (GUILD_ID, None):
+            for command in self.listed(scope):
+                if command["name"] == name and command["type"] == 1:
+                    return scope, command
+        raise LookupError(f"/{name} was never published (run `newsbot sync` first)")
+
+
+def command_data(
+    book: CommandBook, name: str, options: dict[str, Any], sub: str | None = None
+) -> dict[str, Any]:
+    """Return an interaction's `data` for /name [sub] with options, checked against the schema."""
+    scope, command = book.find(name)
+    spec = command
+    if sub is not None:
+        spec = next((o for o in command.get("options", []) if o["name"] == sub), {})
+        if spec.get("type") != 1:
+            raise LookupError(f"/{name} has no subcommand {sub!r}")
+    values = _option_values(f"/{name} {sub or ''}".strip(), spec.get("options", []), options)
+    data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1}
+    data["options"] = [{"type": 1, "name": sub, "options": values}] if sub else values
+    if scope is not None:
+        data["guild_id"] = str(scope)
+    return data
+
+
+def _option_values(
+    where: str, schema: list[dict[str, Any]], given: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Return the option list a client sends, refusing options the command does not declare."""
+    by_name = {o["name"]: o for o in schema}
+    unknown = set(given) - set(by_name)
+    missing = {n for n, o in by_name.items() if o.get("required") and n not in given}
+    if unknown or missing:
+        raise ValueError(f"{where}: unknown options {unknown or '{}'}, missing {missing or '{}'}")
+    values = []
+    for option_name, value in given.items():
+        kind = by_name[option_name]["type"]
+        if not isinstance(value, _OPTION_TYPES.get(kind, object)):
+            raise ValueError(f"{where}: option {option_name} (type {kind}) cannot be {value!r}")
+        values.append({"type": kind, "name": option_name, "value": value})
+    return values
+
+
+def interaction_payload(
+    world: World,
+    data: dict[str, Any],
+    person: Person,
+    channel_id: int = GENERAL_CHANNEL_ID,
+    kind: int = 2,
+) -> dict[str, Any]:
+    """Return a full INTERACTION_CREATE payload in the server (kind 2: a slash command)."""
+    channel = world.channel(channel_id)
+    return {
+        "id": str(world.ids.next()),
+        "application_id": str(APP_ID),
+        "type": kind,
+        "token": secrets.token_urlsafe(48),
+        "version": 1,
+        "guild_id": str(GUILD_ID),
+        "guild": {"id": str(GUILD_ID), "locale": "en-US", "features": []},
+        "channel_id": str(channel_id),
+        "channel": channel,
+        "member": person.member(with_permissions=True),
+        "data": data,
+        "app_permissions": str(world.roles()[0]["permissions"]),
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": str(GUILD_ID)},
+        "context": 0,
+        "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+    }

@@ -34,6 +34,10 @@ LEAD_SENTENCES = 5
 W_LENGTH = 0.03  # per 300 characters
 # A supporting excerpt must be at least this similar to the question, so answers are not padded.
 _SUPPORT_FLOOR = 0.35
+# Evidence from a story counts this much less per year of its age at the asking date (capped),
+# so a years-old story answers only when it matches closely (docs/quality.md).
+AGE_PENALTY_PER_YEAR = 0.05
+AGE_PENALTY_MAX = 0.15
 # A question about the present answered only by stories older than this gets a note saying so.
 STALE_AFTER_DAYS = 30
 # Evidence that the stories cover a question = the best sentence's cosine similarity plus this
@@ -65,6 +69,8 @@ def clean_question(question: str, max_chars: int) -> str:
     text = " ".join(text.split())
     if not text:
         raise InvalidQuestionError("Please ask a question: the text was empty.")
+    if not any(ch.isalnum() for ch in text):  # e.g. only zero-width characters or "???"
+        raise InvalidQuestionError("Please ask a question in words: it had no letters or digits.")
     if len(text) > max_chars:
         raise InvalidQuestionError(
             f"That question is {len(text)} characters long; please keep it under {max_chars}."
@@ -98,7 +104,10 @@ class Answerer:
             return Answer(question=question, refused=True)
         rows = self._registry.sentences_for([h.chunk_id for h in hits])
         key_answer, key_score = self._key_question_match(hits, rows, qvec)
-        candidates = _score_sentences(question, hits, rows, qvec)
+        candidates = [
+            replace(c, evidence=c.evidence - self._age_penalty(c.article_id, today))
+            for c in _score_sentences(question, hits, rows, qvec)
+        ]
         best = max([key_score] + [c.evidence for c in candidates])
         if best < s.refusal_threshold:
             return self._refusal(question, hits, best)
@@ -111,6 +120,14 @@ class Answerer:
         )
         answer = self._compose(question, self._newer_first(chosen), best)
         return replace(answer, stale_days=_stale_days(answer, question, today))
+
+    def _age_penalty(self, article_id: str, today: date | None) -> float:
+        """Return how much an old story's evidence is discounted (older needs a closer match)."""
+        published = self._retriever.article_date(article_id)
+        if today is None or published is None:
+            return 0.0
+        years = max(0, (today - published).days) / 365.25
+        return min(AGE_PENALTY_MAX, AGE_PENALTY_PER_YEAR * years)
 
     def _newer_first(self, chosen: list[_Candidate]) -> list[_Candidate]:
         """Put an excerpt before any from an older story on the same subject."""

@@ -30,10 +30,11 @@ LEXICAL_WEIGHT = 1.0
 # "latest"... Chosen on both development sets (docs/quality.md): a newer story on the same topic
 # wins unless an older one matches clearly better.
 HALF_LIFE_DAYS = 90.0
+RECENCY_FLOOR = 0.1
 TIMELY_HALF_LIFE_DAYS = 14.0
 _TIMELY = re.compile(
     r"\b(this|last|past) (week|month|weekend|year)\b|\b(latest|recent(ly)?|now|today|currently|"
-    r"yesterday|newest|just|new)\b",
+    r"yesterday|newest)\b",
     re.IGNORECASE,
 )
 
@@ -96,7 +97,10 @@ class Retriever:
         candidates = _merge(dense, lexical)
         rows = self._registry.chunks_by_id([c.chunk_id for c in candidates])
         dates = self._article_dates()
-        half_life = TIMELY_HALF_LIFE_DAYS if is_timely(question) else HALF_LIFE_DAYS
+        timely = is_timely(question)
+        half_life = TIMELY_HALF_LIFE_DAYS if timely else HALF_LIFE_DAYS
+        # About the present: old stories fade out. Otherwise an old exact match stays in reach.
+        floor = 0.0 if timely else RECENCY_FLOOR
         scored = []
         for c in candidates:
             row = rows.get(c.chunk_id)
@@ -107,7 +111,7 @@ class Retriever:
                 continue  # as of `today`, this story did not exist yet
             score = c.fused
             if today:
-                score *= recency_weight(published, today, half_life)
+                score *= recency_weight(published, today, half_life, floor)
             scored.append((score, c, row))
         scored.sort(key=lambda t: -t[0])
         return [
@@ -138,12 +142,15 @@ class Retriever:
             return self._dates
 
 
-def recency_weight(published: date | None, today: date, half_life: float) -> float:
+def recency_weight(
+    published: date | None, today: date, half_life: float, floor: float = 0.0
+) -> float:
     """Return a weight in (0, 1] that halves every `half_life` days before today."""
     if published is None:
         return 0.5  # undated: as if one half-life old
     age = max(0, (today - published).days)
-    return float(0.5 ** (age / half_life))
+    # The floor keeps an old story that matches exactly above recent near-misses.
+    return max(floor, float(0.5 ** (age / half_life)))
 
 
 def _merge(

@@ -67,3 +67,17 @@ def test_question_about_now_answered_by_old_news_says_how_old(
         "Where did Acme Robotics open its warehouse automation lab?", today=date(2026, 4, 15)
     )
     assert fresh.stale_days is None  # not a question about the present: no note
+
+
+def test_an_old_story_that_answers_exactly_is_still_found(seeded: Services, tmp_path: Path) -> None:
+    body = (
+        "OpenAI's new voice model answers spoken questions in about 320 milliseconds, close to "
+        "human response times in conversation, the company said."
+    )
+    _ingest(seeded, tmp_path, {"voice-model": ("2024-05-13", body)})
+    answer = seeded.answerer.answer(
+        "How fast does OpenAI's voice model answer spoken questions?", today=date(2026, 11, 23)
+    )
+    assert not answer.refused
+    assert answer.citations[0].title == "voice-model"
+    assert "320 milliseconds" in answer.excerpts[0].text

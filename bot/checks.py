@@ -43,8 +43,13 @@ def member_is_moderator(user: discord.abc.User, moderator_role_ids: Iterable[int
     """Return True when a server member may curate stories (a plain User never may)."""
     if not isinstance(user, discord.Member):
         return False
+    # An interaction carries Discord's own resolution of the member's permissions (server owner
+    # and administrators included); it is right even before the server's roles are cached.
+    resolved = user.resolved_permissions
+    permissions = resolved if isinstance(resolved, discord.Permissions) else user.guild_permissions
     roles = [role.id for role in user.roles]
-    return is_moderator(user.guild_permissions.manage_guild, roles, moderator_role_ids)
+    manage = permissions.manage_guild or permissions.administrator
+    return is_moderator(manage, roles, moderator_role_ids)
 
 
 async def _moderator_predicate(interaction: discord.Interaction[Any]) -> bool:

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -23,6 +24,7 @@ TOKEN_MISSING = (
 TOKEN_REJECTED = (
     "Discord rejected the token in NEWSBOT_DISCORD_TOKEN; reset it in the Developer Portal."
 )
+DISCORD_UNREACHABLE = "newsbot could not reach Discord ({reason}); check the network, then retry."
 
 
 def bot_token(settings: Settings) -> str | None:
@@ -67,6 +69,9 @@ def run(settings: Settings) -> int:
         asyncio.run(_serve(services, token))
     except discord.LoginFailure:
         print(TOKEN_REJECTED, file=sys.stderr)
+        return 2
+    except (aiohttp.ClientError, OSError) as exc:  # logging in: the gateway reconnects itself
+        print(DISCORD_UNREACHABLE.format(reason=exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         log.info("stopped")

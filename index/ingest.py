@@ -6,7 +6,9 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -16,11 +18,12 @@ import numpy as np
 
 from index.chunk import chunk_article
 from index.embed import Embedder
-from index.errors import ArticleNotFoundError, IngestError
+from index.errors import ArticleNotFoundError, IndexUnavailableError, IngestError
 from index.models import Article, Chunk, IngestReport, RawDocument
 from index.parse import parse_story, split_front_matter
 from index.registry import Registry, SentenceRow
 from index.settings import Settings
+from index.sources import scrubbed, web_url
 from index.store import VectorStore
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,9 @@ Progress = Callable[[str, str], None]  # (origin, outcome or failure reason)
 
 MIN_TEXT_CHARS = 80  # shorter than this after cleaning is not a story worth citing
 _EMBED_BATCH_TEXTS = 512  # texts gathered across stories before one encode call
+REPAIR_WAIT_S = 30.0  # how long a starting process waits for another one's write to finish
+_WRITING = "vectors_writing"  # registry flags: a write is under way / the index needs a rebuild
+_DAMAGED = "vectors_damaged"
 _TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.I)
 
 
@@ -70,46 +76,119 @@ class Ingestor:
         report = IngestReport()
         batch: list[_Prepared] = []
         seen: set[str] = set()
-        for doc in docs:
-            if isinstance(doc, IngestError):
-                _fail(report, progress, doc.source, doc.reason)
-                continue
-            try:
-                prepared = self._prepare(doc, added_by, seen)
-            except IngestError as exc:
-                _fail(report, progress, exc.source, exc.reason)
-                continue
-            if prepared is None:
-                report.unchanged.append(doc.origin)
-                if progress:
-                    progress(doc.origin, "unchanged")
-                continue
-            batch.append(prepared)
-            if sum(len(p.chunks) + len(p.sentence_keys) for p in batch) >= _EMBED_BATCH_TEXTS:
-                self._flush(batch, report, progress)
-                batch = []
-        self._flush(batch, report, progress)
+        # Writing a batch to Chroma and SQLite overlaps with encoding the next one; one write is
+        # in flight at most, in order. Stories stay pending until written, so a crash is safe.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-write") as writer:
+            previous: Future[None] | None = None
+
+            def flush(prepared: list[_Prepared]) -> None:
+                nonlocal previous
+                if not prepared:
+                    return
+                vectors = self._embed(prepared)
+                if previous is not None:
+                    previous.result()
+                previous = writer.submit(self._record, prepared, vectors, report, progress)
+
+            for doc in docs:
+                prepared = self._prepare_or_report(doc, added_by, seen, report, progress)
+                if prepared is None:
+                    continue
+                batch.append(prepared)
+                if sum(len(p.chunks) + len(p.sentence_keys) for p in batch) >= _EMBED_BATCH_TEXTS:
+                    flush(batch)
+                    batch = []
+            flush(batch)
+            if previous is not None:
+                previous.result()
         return report
+
+    def _prepare_or_report(
+        self,
+        doc: RawDocument | IngestError,
+        added_by: str | None,
+        seen: set[str],
+        report: IngestReport,
+        progress: Progress | None,
+    ) -> _Prepared | None:
+        """Prepare a document, or record why it fails or needs nothing, and return None."""
+        if isinstance(doc, IngestError):
+            _fail(report, progress, doc.source, doc.reason)
+            return None
+        try:
+            prepared = self._prepare(doc, added_by, seen)
+        except IngestError as exc:
+            _fail(report, progress, exc.source, exc.reason)
+            return None
+        if prepared is None:
+            report.unchanged.append(doc.origin)
+            if progress:
+                progress(doc.origin, "unchanged")
+        return prepared
 
     def ingest_one(self, doc: RawDocument, *, added_by: str | None = None) -> tuple[Outcome, str]:
         """Ingest one document and return (outcome, article id); raise IngestError on failure."""
         prepared = self._prepare(doc, added_by, set())
         if prepared is None:
             return "unchanged", self.article_id_for(doc)
-        self._write(prepared, self._embed([prepared]))
+        vectors = self._embed([prepared])
+        with self._writing():  # one writer at a time, across processes
+            self._write([prepared], vectors)
         return ("updated" if prepared.existed else "added"), prepared.article.id
 
     def remove(self, article_id: str) -> None:
         """Remove a story and every chunk of it; raise ArticleNotFoundError if unknown."""
-        if self._registry.get_article(article_id) is None:
-            raise ArticleNotFoundError(article_id)
-        # Vectors first: a crash in between leaves a registry row that repair() removes again.
-        self._registry.mark_pending(article_id)
-        self._store.delete_article(article_id)
-        self._registry.delete_article(article_id)
+        with self._writing():
+            if self._registry.get_article(article_id) is None:
+                raise ArticleNotFoundError(article_id)
+            # Vectors first: a crash in between leaves a pending row that repair() removes.
+            self._registry.mark_pending(article_id)
+            self._store.delete_article(article_id)
+            self._registry.delete_article(article_id)
 
-    def repair(self) -> list[str]:
-        """Finish or roll back stories whose ingestion or removal was interrupted."""
+    def repair(self, *, wait_s: float = REPAIR_WAIT_S) -> list[str]:
+        """Roll back interrupted ingestions and removals and re-align the vector store.
+
+        Runs under the write lock, so a story another live process is writing is never taken
+        for an interrupted one. When the lock stays busy or the vector store is unreachable,
+        repair waits for the next start; half-written stories stay invisible meanwhile.
+        Return the ids rolled back.
+        """
+        try:
+            with self._writing(timeout=wait_s):
+                if self._registry.get_meta(_DAMAGED):
+                    self._store.recover_after_crash()
+                    self._registry.set_meta(_DAMAGED, "")
+                repaired = self._roll_back_pending()
+                self._reconcile()
+        except TimeoutError:
+            log.warning("another process is writing to the index; repair postponed")
+            return []
+        except IndexUnavailableError as exc:
+            log.warning("repair postponed: %s", exc)
+            return []
+        return repaired
+
+    @contextmanager
+    def _writing(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the write lock while writing; record a writer that died in the middle.
+
+        Killing a process while embedded Chroma persists its index can leave the index torn
+        (searches then miss some stories), so such a death marks the index for a rebuild at the
+        next start. We hold the lock, so a flag left set means its writer is gone.
+        """
+        with self._registry.write_lock.hold(timeout=timeout):
+            if self._registry.get_meta(_WRITING):
+                log.warning("a process died while writing; the vector index is rebuilt next start")
+                self._registry.set_meta(_DAMAGED, "1")
+            self._registry.set_meta(_WRITING, "1")
+            try:
+                yield
+            finally:
+                self._registry.set_meta(_WRITING, "")
+
+    def _roll_back_pending(self) -> list[str]:
+        """Delete every pending story (its writer is gone: we hold the write lock)."""
         repaired = []
         for article_id in self._registry.pending_article_ids():
             self._store.delete_article(article_id)
@@ -118,12 +197,37 @@ class Ingestor:
             log.warning("rolled back interrupted ingestion of %s", article_id)
         return repaired
 
+    def _reconcile(self) -> None:
+        """Drop vectors of unknown stories and re-embed ready stories missing vectors."""
+        if self._store.count() == self._registry.count_chunks():
+            return  # the usual case, checked cheaply
+        stored = self._store.chunk_counts()
+        ready = self._registry.ready_chunk_counts()
+        for article_id in sorted(stored.keys() - ready.keys()):
+            log.warning("deleting %d orphan vectors of %s", stored[article_id], article_id)
+            self._store.delete_article(article_id)
+        for article_id, count in sorted(ready.items()):
+            if stored.get(article_id, 0) != count:
+                log.warning("re-embedding the %d chunks of %s (vectors missing)", count, article_id)
+                self._reembed(article_id)
+
+    def _reembed(self, article_id: str) -> None:
+        """Rewrite a ready story's chunk vectors from the registry's copy of its chunks."""
+        article = self._registry.get_article(article_id)
+        chunks = self._registry.chunks_of(article_id)
+        if article is None or not chunks:
+            return
+        vectors = self._embedder.encode([f"{article.title}\n{c.text}" for c in chunks])
+        self._store.delete_article(article_id)
+        self._store.upsert(chunks, vectors, [chunk_metadata(article, c) for c in chunks])
+
     def article_id_for(self, doc: RawDocument) -> str:
         """Return the stable id a document is stored under."""
+        doc = scrubbed(doc)
         if doc.id:
             return re.sub(r"[^A-Za-z0-9_.-]", "_", doc.id)[:64]
         url = doc.url or split_front_matter(doc.text)[0].get("url")
-        if url:
+        if url and web_url(url):
             return "u" + _digest(canonical_url(url))[:12]
         if doc.fallback_title is not None and not doc.origin.startswith(("http:", "https:")):
             # A local file's name identifies it as a URL would: edit the file, replace the story.
@@ -134,7 +238,7 @@ class Ingestor:
 
     def _prepare(self, doc: RawDocument, added_by: str | None, seen: set[str]) -> _Prepared | None:
         """Parse and chunk a document; return None when the same version is already indexed."""
-        article = self._build_article(doc, added_by)
+        article = self._build_article(scrubbed(doc), added_by)
         if article.id in seen:
             raise IngestError(
                 doc.origin, f"duplicate of a story earlier in this batch ({article.id})"
@@ -163,6 +267,8 @@ class Ingestor:
         if len(story.text.strip()) < MIN_TEXT_CHARS:
             raise IngestError(doc.origin, "the story is empty or too short after cleaning")
         url = doc.url or meta.get("url")
+        if url and not web_url(url):
+            raise IngestError(doc.origin, "the link is not a valid http:// or https:// address")
         article = Article(
             id=self.article_id_for(doc),
             title=(story.title or doc.fallback_title or "Untitled story")[:300],
@@ -198,38 +304,44 @@ class Ingestor:
             offset += len(u)
         return vectors[out]
 
-    def _flush(
-        self, batch: list[_Prepared], report: IngestReport, progress: Progress | None
+    def _record(
+        self,
+        batch: list[_Prepared],
+        vectors: np.ndarray,
+        report: IngestReport,
+        progress: Progress | None,
     ) -> None:
-        """Embed and write a batch of prepared stories."""
-        if not batch:
-            return
-        vectors = self._embed(batch)
-        offset = 0
+        """Write an embedded batch and report each story's outcome."""
+        with self._writing():  # one writer at a time, across processes
+            self._write(batch, vectors)
         for prepared in batch:
-            n = len(prepared.chunks) + len(prepared.sentence_keys)
-            self._write(prepared, vectors[offset : offset + n])
-            offset += n
             outcome = "updated" if prepared.existed else "added"
             getattr(report, outcome).append(prepared.article.id)
             if progress:
                 progress(prepared.article.origin or prepared.article.id, outcome)
 
-    def _write(self, prepared: _Prepared, vectors: np.ndarray) -> None:
-        """Write one story: pending row, vectors, then chunks and the ready flag atomically."""
-        article, chunks = prepared.article, prepared.chunks
-        self._registry.begin_article(article)
-        self._store.delete_article(article.id)
-        self._store.upsert(
-            chunks, vectors[: len(chunks)], [chunk_metadata(article, c) for c in chunks]
-        )
-        sentences = [
-            SentenceRow(cid, idx, role, text, vec)
-            for (cid, idx, role, text), vec in zip(
-                prepared.sentence_keys, vectors[len(chunks) :], strict=True
-            )
-        ]
-        self._registry.finish_article(article.id, chunks, sentences)
+    def _write(self, batch: list[_Prepared], vectors: np.ndarray) -> None:
+        """Write stories: pending rows, their vectors in one call, then each one's chunks and
+        ready flag atomically. A crash anywhere leaves only pending rows, which repair() undoes."""
+        chunks, chunk_vectors, metadatas, sentences = [], [], [], []
+        offset = 0
+        for p in batch:
+            self._registry.begin_article(p.article)
+            if p.existed:
+                self._store.delete_article(p.article.id)  # drop chunks the new version lacks
+            n_chunks, n_all = len(p.chunks), len(p.chunks) + len(p.sentence_keys)
+            chunks.extend(p.chunks)
+            chunk_vectors.append(vectors[offset : offset + n_chunks])
+            metadatas.extend(chunk_metadata(p.article, c) for c in p.chunks)
+            sentences.append(
+                [SentenceRow(cid, idx, role, text, vec) for (cid, idx, role, text), vec in
+                 zip(p.sentence_keys, vectors[offset + n_chunks : offset + n_all], strict=True)]
+            )  # fmt: skip
+            offset += n_all
+        # One upsert per batch: each Chroma call has a large fixed cost (tens of ms).
+        self._store.upsert(chunks, np.concatenate(chunk_vectors), metadatas)
+        for p, rows in zip(batch, sentences, strict=True):
+            self._registry.finish_article(p.article.id, p.chunks, rows)
 
 
 def _unique(texts: list[str]) -> list[str]:

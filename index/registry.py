@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.locking import WriteLock
 from index.models import Article, Chunk, KeyQuestion, Provenance
 
 _SCHEMA = """
@@ -88,8 +89,11 @@ class Registry:
     """SQLite-backed store of articles and logs; safe to share across threads."""
 
     def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
+        in_memory = str(path) == ":memory:"
+        if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Held by whoever writes stories (any thread or process using this database).
+        self.write_lock = WriteLock(None if in_memory else Path(f"{path}.lock"))
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
@@ -204,6 +208,23 @@ class Registry:
         with self._lock:
             rows = self._conn.execute("SELECT id FROM articles WHERE status = 'pending'").fetchall()
         return [r[0] for r in rows]
+
+    def ready_chunk_counts(self) -> dict[str, int]:
+        """Return {article id: chunk count} for every ready article."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, chunk_count FROM articles WHERE status = 'ready'"
+            ).fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def chunks_of(self, article_id: str) -> list[Chunk]:
+        """Return the stored chunks of one article, in order (sentences are not loaded)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, article_id, n, kind, text FROM chunks WHERE article_id = ? ORDER BY n",
+                (article_id,),
+            ).fetchall()
+        return [Chunk(r[0], r[1], r[2], r[3], r[4], ()) for r in rows]
 
     def count_articles(self) -> int:
         """Return the number of ready articles."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from index.errors import IngestError
 from index.models import RawDocument
@@ -42,12 +44,12 @@ def iter_documents(sources: list[str], fetch: Fetcher) -> Iterator[RawDocument |
         elif path.is_file():
             yield from _from_file(path)
         else:
-            yield IngestError(source, "no such file or folder")
+            yield IngestError(shown(source), "no such file or folder")
 
 
 def _from_file(path: Path) -> Iterator[RawDocument | IngestError]:
     """Yield the documents of one file, by its suffix."""
-    origin = str(path)
+    origin = shown(str(path))
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         yield IngestError(origin, f"unsupported file type {suffix or '(none)'}; use .txt, .md, "
@@ -71,9 +73,14 @@ def _from_file(path: Path) -> Iterator[RawDocument | IngestError]:
         yield RawDocument(text=text, origin=origin, fallback_title=title_from_filename(path))
 
 
+def shown(name: str) -> str:
+    """Return a path or argument as printable text (undecodable bytes become U+FFFD)."""
+    return name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def read_text_file(path: Path) -> str:
     """Read a UTF-8 text file, refusing binary, oversized and non-UTF-8 files."""
-    origin = str(path)
+    origin = shown(str(path))
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise IngestError(origin, "file is larger than 20 MB")
@@ -149,3 +156,32 @@ def _opt_str(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def web_url(url: str) -> bool:
+    """Return True for an absolute http(s) URL that parses (host, port) cleanly."""
+    try:
+        parts = urlsplit(url.strip())
+        port_ok = parts.port is None or parts.port > 0  # .port raises on a bad port
+    except ValueError:  # e.g. "http://[::1" or a port out of range
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and port_ok
+
+
+# Lone surrogates (undecodable bytes in file names or JSON "\ud800" escapes) cannot be stored in
+# SQLite or printed; metadata is one line of text without control characters.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_META_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def scrubbed(doc: RawDocument) -> RawDocument:
+    """Return doc without lone surrogates, and its metadata on one line without controls."""
+
+    def line(value: str | None) -> str | None:
+        return " ".join(_META_JUNK.sub(" ", value).split()) or None if value else None
+
+    return replace(
+        doc, text=_SURROGATES.sub("", doc.text), origin=line(doc.origin) or "(unnamed source)",
+        id=line(doc.id), title=line(doc.title), url=line(doc.url), source=line(doc.source),
+        published=line(doc.published), fallback_title=line(doc.fallback_title),
+    )  # fmt: skip

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
@@ -23,6 +26,10 @@ T = TypeVar("T")
 
 # Chroma rejects very large single writes; stay well below its max batch size.
 _WRITE_BATCH = 2000
+# chromadb's HttpClient waits forever by default (httpx timeout=None): a hung server would hold
+# every worker thread. Seconds: connecting, and any one read or write of a request.
+HTTP_CONNECT_TIMEOUT = 5.0
+HTTP_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,14 @@ class VectorStore(Protocol):
         """Return the ids of all articles with at least one chunk."""
         ...
 
+    def chunk_counts(self) -> dict[str, int]:
+        """Return {article id: number of chunks stored} for every article with a chunk."""
+        ...
+
+    def recover_after_crash(self) -> None:
+        """Make the index whole after a process died while writing to it."""
+        ...
+
     def count(self) -> int:
         """Return the number of chunks stored."""
         ...
@@ -66,48 +81,59 @@ class VectorStore(Protocol):
 
 
 class ChromaStore:
-    """A Chroma collection with explicit embeddings (Chroma's own embedder never runs)."""
+    """A Chroma collection with explicit embeddings (Chroma's own embedder never runs).
 
-    def __init__(self, client: ClientAPI, collection: str) -> None:
-        self._client = client
+    The client is opened on first use, not at construction, so a bot whose Chroma server is
+    down still starts (questions get "index unavailable") and recovers when the server returns.
+    """
+
+    def __init__(
+        self, connect: Callable[[], ClientAPI], collection: str, *, embedded: bool = True
+    ) -> None:
+        self._connect = connect
+        self._embedded = embedded
+        self._client: ClientAPI | None = None
         self._name = collection
         self._collection: Collection | None = None
+        self._lock = threading.Lock()  # worker threads must not open two clients at once
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChromaStore:
-        """Open the embedded store under data_dir, or connect to a Chroma server."""
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        """Return a store over the embedded Chroma under data_dir, or over a Chroma server."""
         if settings.chroma_host:
-            client = _guard(
-                lambda: chromadb.HttpClient(
-                    host=settings.chroma_host or "",
-                    port=settings.chroma_port,
-                    ssl=settings.chroma_ssl,
-                    settings=chroma_settings,
-                )
-            )
-        else:
-            settings.chroma_path.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(
-                path=str(settings.chroma_path), settings=chroma_settings
-            )
-        return cls(client, settings.collection)
+            return cls(partial(_http_client, settings), settings.collection, embedded=False)
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return cls(partial(_persistent_client, settings), settings.collection)
 
     @property
     def collection(self) -> Collection:
-        """Return the collection, creating it on first use."""
-        if self._collection is None:
-            self._collection = _guard(
-                lambda: self._client.get_or_create_collection(
-                    self._name,
-                    embedding_function=None,
-                    configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
+        """Return the collection, connecting and creating it on first use."""
+        with self._lock:
+            if self._client is None:
+                self._client = _guard(self._connect)
+            if self._collection is None:
+                client = self._client
+                self._collection = _guard(
+                    lambda: client.get_or_create_collection(
+                        self._name,
+                        embedding_function=None,
+                        configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
+                    )
                 )
-            )
-        return self._collection
+            return self._collection
+
+    def _call(self, op: Callable[[Collection], T]) -> T:
+        """Run one operation on the collection; reopen it once if the server lost it."""
+        try:
+            return _guard(lambda: op(self.collection))
+        except Exception as exc:
+            if type(exc).__name__ != "NotFoundError":
+                raise
+            # A Chroma server restarted without its data: the cached collection id is stale.
+            log.warning("Chroma collection %s is gone from the server; recreating it", self._name)
+            with self._lock:
+                self._collection = None
+            return _guard(lambda: op(self.collection))
 
     def upsert(
         self, chunks: Sequence[Chunk], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]
@@ -115,18 +141,20 @@ class ChromaStore:
         """Insert or replace chunks with their vectors and metadata, in batches."""
         for i in range(0, len(chunks), _WRITE_BATCH):
             part = slice(i, i + _WRITE_BATCH)
-            _guard(
-                lambda part=part: self.collection.upsert(  # type: ignore[misc]
+
+            def write(col: Collection, part: slice = part) -> None:
+                col.upsert(
                     ids=[c.id for c in chunks[part]],
                     embeddings=vectors[part],
                     documents=[c.text for c in chunks[part]],
                     metadatas=list(metadatas[part]),
                 )
-            )
+
+            self._call(write)
 
     def delete_article(self, article_id: str) -> None:
         """Delete every chunk of one article."""
-        _guard(lambda: self.collection.delete(where={"article_id": article_id}))
+        self._call(lambda col: col.delete(where={"article_id": article_id}))
 
     def query(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
@@ -134,8 +162,8 @@ class ChromaStore:
         """Return the k nearest chunks matching `where` by cosine similarity, best first."""
         # No count() first: Chroma returns fewer results when it holds fewer, and the extra
         # round trip cost a third of the query time.
-        result = _guard(
-            lambda: self.collection.query(
+        result = self._call(
+            lambda col: col.query(
                 query_embeddings=[vector],
                 n_results=k,
                 where=where,
@@ -149,18 +177,105 @@ class ChromaStore:
 
     def article_ids(self) -> set[str]:
         """Return the ids of all articles with at least one chunk."""
-        result = _guard(lambda: self.collection.get(include=["metadatas"]))
-        return {str(m["article_id"]) for m in result["metadatas"] or [] if m}
+        return set(self.chunk_counts())
+
+    def chunk_counts(self) -> dict[str, int]:
+        """Return {article id: number of chunks stored} for every article with a chunk."""
+        result = self._call(lambda col: col.get(include=["metadatas"]))
+        return dict(Counter(str(m["article_id"]) for m in result["metadatas"] or [] if m))
 
     def count(self) -> int:
         """Return the number of chunks stored."""
-        return _guard(lambda: self.collection.count())
+        return self._call(lambda col: col.count())
+
+    def recover_after_crash(self) -> None:
+        """Rebuild an embedded index from its own stored vectors (a server keeps its own).
+
+        A process killed while embedded Chroma writes its HNSW files can leave them torn: every
+        vector is still stored, but searches miss some of them. Recreating the collection from
+        the stored vectors builds a sound index. If they cannot be read, the collection is left
+        empty and repair re-embeds every story from the registry.
+        """
+        if not self._embedded:
+            return
+        fields = ("ids", "embeddings", "documents", "metadatas")
+        try:
+            got = self._call(lambda col: col.get(include=["embeddings", "documents", "metadatas"]))
+            stored: dict[str, list[Any]] = {
+                f: [] if got[f] is None else list(got[f])  # type: ignore[literal-required]
+                for f in fields
+            }
+        except IndexUnavailableError:
+            raise
+        except Exception:  # a damaged index: start empty, the registry refills it
+            log.exception("cannot read the vector index; every story will be re-embedded")
+            stored = {f: [] for f in fields}
+        with self._lock:
+            client = self._client
+            self._collection = None
+        if client is not None:
+            _guard(lambda: client.delete_collection(self._name))
+        ids = stored["ids"]
+        for i in range(0, len(ids), _WRITE_BATCH):
+            part = slice(i, i + _WRITE_BATCH)
+
+            def add(col: Collection, part: slice = part) -> None:
+                col.add(
+                    ids=ids[part],
+                    embeddings=np.asarray(stored["embeddings"][part], dtype=np.float32),
+                    documents=stored["documents"][part],
+                    metadatas=stored["metadatas"][part],
+                )
+
+            self._call(add)
+        log.warning("rebuilt the vector index from %d stored vectors", len(ids))
 
     def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
         """Return the stored vectors of the given chunks, in the given order."""
-        got = _guard(lambda: self.collection.get(ids=list(chunk_ids), include=["embeddings"]))
+        got = self._call(lambda col: col.get(ids=list(chunk_ids), include=["embeddings"]))
         by_id = dict(zip(got["ids"], got["embeddings"], strict=True))  # type: ignore[arg-type]
         return np.asarray([by_id[cid] for cid in chunk_ids], dtype=np.float32)
+
+
+def _persistent_client(settings: Settings) -> ClientAPI:
+    """Open the embedded Chroma under data_dir."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(
+        path=str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+
+
+def _http_client(settings: Settings) -> ClientAPI:
+    """Connect to the Chroma server, with timeouts; raise IndexUnavailableError if it is down."""
+    import chromadb
+    import httpx
+    from chromadb.config import Settings as ChromaSettings
+
+    timeout = httpx.Timeout(HTTP_TIMEOUT, connect=HTTP_CONNECT_TIMEOUT)
+    scheme = "https" if settings.chroma_ssl else "http"
+    # HttpClient() makes its first requests with no timeout: probe the server with one first.
+    url = f"{scheme}://{settings.chroma_host}:{settings.chroma_port}/api/v2/heartbeat"
+    status = _guard(lambda: httpx.get(url, timeout=timeout).status_code)
+    if status != 200:
+        raise IndexUnavailableError(f"vector store unreachable: HTTP {status} from {url}")
+    try:
+        client = chromadb.HttpClient(
+            host=settings.chroma_host or "",
+            port=settings.chroma_port,
+            ssl=settings.chroma_ssl,
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
+    except ValueError as exc:  # chromadb's "Could not connect to a Chroma server" and kin
+        raise IndexUnavailableError(f"vector store unreachable: {exc}") from exc
+    # Workaround: chromadb exposes no timeout setting; its FastAPI client keeps an httpx.Client.
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = timeout
+    else:
+        log.warning("cannot set timeouts on the Chroma client; a hung server may block")
+    return client
 
 
 def _guard(call: Callable[[], T]) -> T:
@@ -178,5 +293,8 @@ def _guard(call: Callable[[], T]) -> T:
 
 
 _UNAVAILABLE_ERRORS = frozenset(
-    {"ConnectError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError", "ReadError"}
-)
+    {
+        "ConnectError", "ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout",
+        "RemoteProtocolError", "ReadError", "WriteError",
+    }
+)  # fmt: skip

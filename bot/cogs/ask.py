@@ -13,6 +13,7 @@ from bot.checks import ask_cooldown, guild_served
 from bot.client import NewsBot
 from bot.embeds import answer_embed
 from bot.errors import APOLOGY, user_message
+from index.answer import clean_question
 from index.errors import NewsbotError
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ class Ask(commands.Cog):
         self, interaction: discord.Interaction[NewsBot], question: str, private: bool = False
     ) -> None:
         """Ask about the indexed news stories; the answer quotes them with numbered sources."""
+        # Before deferring: the reason for a bad question then reaches only the asker, whereas
+        # a public defer makes the follow-up public too.
+        clean_question(question, self.bot.settings.max_question_chars)
         await interaction.response.defer(ephemeral=private, thinking=True)
         answer = await self.bot.run_core(self.bot.services.ask, question)
         await interaction.followup.send(embed=answer_embed(answer), allowed_mentions=NONE)

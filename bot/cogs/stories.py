@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import curation, limits
-from bot.checks import member_is_moderator, moderator_only
+from bot.checks import NotModerator, member_is_moderator, moderator_only
 from bot.client import NewsBot
 from bot.curation import StoryRef, UnknownStory
 from bot.embeds import (
@@ -103,9 +103,10 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
         """Paste a story that cannot be fetched: title, link, publisher, date and text."""
         await interaction.response.send_modal(StoryModal(self._pasted, self.add_document))
 
-    @staticmethod
-    def _pasted(modal: StoryModal, interaction: discord.Interaction[Any]) -> RawDocument:
-        """Return the document a submitted paste form describes."""
+    def _pasted(self, modal: StoryModal, interaction: discord.Interaction[Any]) -> RawDocument:
+        """Return the document a submitted paste form describes (still from a moderator)."""
+        if not member_is_moderator(interaction.user, self._mods):  # lost the role meanwhile
+            raise NotModerator()
         return curation.pasted_document(
             modal.text.value, modal.story_title.value, modal.link.value.strip() or None,
             modal.publisher.value.strip() or None, modal.published.value.strip() or None,

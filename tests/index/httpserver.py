@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 import threading
 import time
@@ -9,6 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
 
 
 @dataclass(frozen=True)
@@ -117,3 +121,18 @@ the price.</p>
 <p>Analysts said the launch puts pressure on rivals ahead of their own developer conferences.</p>
 </article><footer>Copyright 2024 AI Wire. All rights reserved.</footer></body></html>
 """
+
+
+def guard_connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Record every outgoing TCP connection and refuse all but those to 127.0.0.1."""
+    attempts: list[tuple[str, int]] = []
+    real = socket.create_connection
+
+    def guarded(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        attempts.append((address[0], address[1]))
+        if address[0] != "127.0.0.1":
+            raise ConnectionRefusedError(f"test guard: no traffic to {address[0]}")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", guarded)
+    return attempts

@@ -18,7 +18,7 @@ import pytest
 
 from index.errors import FetchError
 from index.fetch import FetchPolicy, fetch_url
-from tests.index.httpserver import ARTICLE_HTML, Route, Server, serve
+from tests.index.httpserver import ARTICLE_HTML, Route, Server, guard_connections, serve
 
 PUBLIC_IP = "93.184.215.14"  # a global address; the connection guard below never lets it out
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -27,17 +27,7 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 @pytest.fixture(autouse=True)
 def connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """Record every outgoing TCP connection and refuse all but those to 127.0.0.1."""
-    attempts: list[tuple[str, int]] = []
-    real = socket.create_connection
-
-    def guarded(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
-        attempts.append((address[0], address[1]))
-        if address[0] != "127.0.0.1":
-            raise ConnectionRefusedError(f"test guard: no traffic to {address[0]}")
-        return real(address, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "create_connection", guarded)
-    return attempts
+    return guard_connections(monkeypatch)
 
 
 @pytest.fixture

@@ -7,11 +7,9 @@ line of reason and indexes nothing, and only the test's own server is let in, by
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,7 +19,7 @@ from index.services import Services, build_services
 from index.settings import Settings
 from tests.bot.support import command, interaction, invoke, moderator_by_role, sent
 from tests.fakes import FakeEmbedder
-from tests.index.httpserver import ARTICLE_HTML, Route, Server, serve
+from tests.index.httpserver import ARTICLE_HTML, Route, Server, guard_connections, serve
 from tests.reliability.test_bad_input import snapshot
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -46,17 +44,7 @@ REFUSED_EVERYWHERE = [
 @pytest.fixture(autouse=True)
 def connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """Record outgoing TCP connections; refuse every one that is not to 127.0.0.1."""
-    attempts: list[tuple[str, int]] = []
-    real = socket.create_connection
-
-    def guarded(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
-        attempts.append((address[0], address[1]))
-        if address[0] != "127.0.0.1":
-            raise ConnectionRefusedError(f"test guard: no traffic to {address[0]}")
-        return real(address, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "create_connection", guarded)
-    return attempts
+    return guard_connections(monkeypatch)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 
 from index.services import Services, build_services
 from index.settings import SAMPLES_DIR, Settings
+from tests.chroma_server import ChromaServer
 from tests.fakes import FakeEmbedder
 
 SEEDS = sorted(SAMPLES_DIR.glob("*.txt"))
@@ -35,3 +36,12 @@ def seeded(services: Services) -> Services:
     report = services.ensure_samples()
     assert report is not None and len(report.added) == 2, report
     return services
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    """Run a real `chroma run` on 127.0.0.1 for one test."""
+    server = ChromaServer(tmp_path / "chroma-server")
+    server.start()
+    yield server
+    server.stop()

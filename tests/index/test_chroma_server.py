@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,18 +14,12 @@ from tests.fakes import FakeEmbedder
 pytestmark = pytest.mark.skipif(chroma_executable() is None, reason="chroma CLI not installed")
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ChromaServer]:
-    srv = ChromaServer(tmp_path / "chroma-server")
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-def test_ingest_and_answer_through_a_chroma_server(server: ChromaServer, tmp_path: Path) -> None:
+def test_ingest_and_answer_through_a_chroma_server(
+    chroma_server: ChromaServer, tmp_path: Path
+) -> None:
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, data_dir=tmp_path / "data", chroma_host=server.host,
-        chroma_port=server.port, refusal_threshold=0.3,
+        _env_file=None, data_dir=tmp_path / "data", chroma_host=chroma_server.host,
+        chroma_port=chroma_server.port, refusal_threshold=0.3,
     )  # fmt: skip
     services = build_services(settings, embedder=FakeEmbedder())
     try:

@@ -34,18 +34,9 @@ UNAVAILABLE = IndexUnavailableError().user_message()
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ChromaServer]:
-    """Run a Chroma server on 127.0.0.1 for one test."""
-    srv = ChromaServer(tmp_path / "chroma-server")
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def remote(settings: Settings, server: ChromaServer) -> Iterator[Services]:
+def remote(settings: Settings, chroma_server: ChromaServer) -> Iterator[Services]:
     """Return services that keep their vectors on the Chroma server, with the seeds indexed."""
-    update = {"chroma_host": server.host, "chroma_port": server.port}
+    update = {"chroma_host": chroma_server.host, "chroma_port": chroma_server.port}
     services = build_services(settings.model_copy(update=update), embedder=FakeEmbedder())
     assert services.ensure_samples() is not None
     yield services
@@ -67,12 +58,12 @@ async def _ask(bot: NewsBot, user_id: int) -> dict[str, object]:
 
 
 async def test_ask_says_the_index_is_unavailable_then_recovers(
-    remote_bot: NewsBot, server: ChromaServer, caplog: pytest.LogCaptureFixture
+    remote_bot: NewsBot, chroma_server: ChromaServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     bot, services = remote_bot, remote_bot.services
     assert "embed" in await _ask(bot, 1)
 
-    server.stop()
+    chroma_server.stop()
     with pytest.raises(IndexUnavailableError) as info:
         services.ask(QUESTION)
     assert info.value.user_message() == UNAVAILABLE
@@ -84,34 +75,34 @@ async def test_ask_says_the_index_is_unavailable_then_recovers(
         assert "embed" in sent(moderator)[-1]  # the registry still answers what it can
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # expected, not a bug
 
-    server.start()  # same path, same port
+    chroma_server.start()  # same path, same port
     reply = await _ask(bot, 3)
     assert "embed" in reply and "[1]" in reply["embed"].description  # type: ignore[attr-defined]
     assert not services.ask(QUESTION).refused
 
 
 def test_services_start_while_the_server_is_down_and_connect_later(
-    remote: Services, server: ChromaServer, settings: Settings
+    remote: Services, chroma_server: ChromaServer, settings: Settings
 ) -> None:
-    server.stop()
-    update = {"chroma_host": server.host, "chroma_port": server.port}
+    chroma_server.stop()
+    update = {"chroma_host": chroma_server.host, "chroma_port": chroma_server.port}
     restarted = build_services(settings.model_copy(update=update), embedder=FakeEmbedder())
     try:
         with pytest.raises(IndexUnavailableError):
             restarted.ask(QUESTION)
-        server.start()
+        chroma_server.start()
         assert not restarted.ask(QUESTION).refused
     finally:
         restarted.close()
 
 
 def test_a_hung_server_times_out_instead_of_blocking(
-    settings: Settings, server: ChromaServer, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, chroma_server: ChromaServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store, "HTTP_TIMEOUT", 1.0)
-    update = {"chroma_host": server.host, "chroma_port": server.port}
+    update = {"chroma_host": chroma_server.host, "chroma_port": chroma_server.port}
     services = build_services(settings.model_copy(update=update), embedder=FakeEmbedder())
-    pid = server._proc.pid  # type: ignore[union-attr]
+    pid = chroma_server._proc.pid  # type: ignore[union-attr]
     try:
         services.ensure_samples()
         os.kill(pid, signal.SIGSTOP)  # accepts connections, never answers
@@ -137,17 +128,21 @@ def test_a_hung_server_times_out_instead_of_blocking(
 
 
 def test_a_server_that_lost_its_data_is_refilled_on_the_next_start(
-    remote: Services, server: ChromaServer, settings: Settings, tmp_path: Path
+    remote: Services, chroma_server: ChromaServer, settings: Settings, tmp_path: Path
 ) -> None:
-    server.stop()
-    empty = ChromaServer(tmp_path / "fresh-chroma", port=server.port)  # e.g. a lost volume
+    chroma_server.stop()
+    empty = ChromaServer(tmp_path / "fresh-chroma", port=chroma_server.port)  # e.g. a lost volume
     empty.start()
     try:
         # The running process recreates the collection instead of failing on a stale id; the
         # registry's keyword index still finds the stories meanwhile.
         assert remote.store.count() == 0
         assert not remote.ask(QUESTION).refused
-        update = {"chroma_host": server.host, "chroma_port": server.port, "retriever": "dense"}
+        update = {
+            "chroma_host": chroma_server.host,
+            "chroma_port": chroma_server.port,
+            "retriever": "dense",
+        }
         restarted = build_services(settings.model_copy(update=update), embedder=FakeEmbedder())
         try:  # the next start re-embeds every story's chunks from the registry
             assert restarted.store.count() == restarted.registry.count_chunks() > 0

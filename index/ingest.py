@@ -32,7 +32,7 @@ Outcome = Literal["added", "updated", "unchanged"]
 Progress = Callable[[str, str], None]  # (origin, outcome or failure reason)
 
 MIN_TEXT_CHARS = 80  # shorter than this after cleaning is not a story worth citing
-_EMBED_BATCH_TEXTS = 512  # texts gathered across stories before one encode call
+_EMBED_BATCH_TEXTS = 4096  # texts per encode call: bigger calls sort by length better (~25% faster)
 REPAIR_WAIT_S = 30.0  # how long a starting process waits for another one's write to finish
 _WRITING = "vectors_writing"  # registry flags: a write is under way / the index needs a rebuild
 _DAMAGED = "vectors_damaged"
@@ -75,6 +75,7 @@ class Ingestor:
         """Ingest documents in embedding batches; failures are reported, never raised."""
         report = IngestReport()
         batch: list[_Prepared] = []
+        batch_texts = 0
         seen: set[str] = set()
         # Writing a batch to Chroma and SQLite overlaps with encoding the next one; one write is
         # in flight at most, in order. Stories stay pending until written, so a crash is safe.
@@ -95,9 +96,10 @@ class Ingestor:
                 if prepared is None:
                     continue
                 batch.append(prepared)
-                if sum(len(p.chunks) + len(p.sentence_keys) for p in batch) >= _EMBED_BATCH_TEXTS:
+                batch_texts += len(prepared.chunks) + len(prepared.sentence_keys)
+                if batch_texts >= _EMBED_BATCH_TEXTS:
                     flush(batch)
-                    batch = []
+                    batch, batch_texts = [], 0
             flush(batch)
             if previous is not None:
                 previous.result()
@@ -192,7 +194,8 @@ class Ingestor:
         repaired = []
         for article_id in self._registry.pending_article_ids():
             self._store.delete_article(article_id)
-            self._registry.delete_article(article_id)
+            # Keep its review: an interrupted new version must not lift a retraction.
+            self._registry.delete_article(article_id, keep_review=True)
             repaired.append(article_id)
             log.warning("rolled back interrupted ingestion of %s", article_id)
         return repaired

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -100,8 +101,8 @@ def measure_ingest(services: Services, docs: list[RawDocument], rounds: int = 6)
         part = docs[i : i + size]
         texts = services.ingestor.embed_texts_for(part)
         texts_total += len(texts)
-        ingest_s += _time(lambda part=part: services.ingestor.ingest(part))
-        encode_s += _time(lambda texts=texts: services.embedder.encode(texts))
+        ingest_s += _time(partial(services.ingestor.ingest, part))
+        encode_s += _time(partial(services.embedder.encode, texts))
     chunks = services.registry.count_chunks()
     return {
         "chunks": chunks,
@@ -119,7 +120,7 @@ def fill_synthetic(services: Services, target: int, rng: random.Random) -> int:
     real = services.registry.count_chunks()
     total, n = real, 0
     while total < target:
-        batch = []
+        batch: list[_Copy] = []
         while len(batch) < _FILL_BATCH and total < target:
             base = originals[n % len(originals)]
             n += 1
@@ -130,6 +131,7 @@ def fill_synthetic(services: Services, target: int, rng: random.Random) -> int:
 
 
 _FILL_BATCH = 400  # stories per Chroma write: each call has a large fixed cost
+_Copy = tuple[Article, list[Chunk], np.ndarray, list[SentenceRow]]  # a synthetic story to store
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +155,7 @@ class _Original:
         vectors = services.store.vectors(ids)
         return cls(article, chunks, vectors, services.registry.sentences_for(ids))
 
-    def copy(
-        self, n: int, noise: np.random.Generator
-    ) -> tuple[Article, list[Chunk], np.ndarray, list[SentenceRow]]:
+    def copy(self, n: int, noise: np.random.Generator) -> _Copy:
         """Return a variant of the story whose vectors are perturbed copies of the original's."""
         a = self.article
         new = replace(a, id=f"{a.id}-syn{n}", title=f"{a.title} (variant {n})")
@@ -168,9 +168,7 @@ class _Original:
         return new, chunks, _perturb(self.vectors, noise), sentences
 
 
-def _store_copies(
-    services: Services, batch: list[tuple[Article, list[Chunk], np.ndarray, list[SentenceRow]]]
-) -> None:
+def _store_copies(services: Services, batch: list[_Copy]) -> None:
     """Write synthetic stories the way ingestion does: pending, vectors in one call, ready."""
     from index.ingest import chunk_metadata
 
@@ -201,6 +199,11 @@ def make_questions(pool: list[str], count: int, rng: random.Random) -> list[str]
     return sorted(questions)
 
 
+def _floor_query(services: Services, question: str, k: int) -> None:
+    """Embed a question and run one raw vector query: what any answer costs at least."""
+    services.store.query(services.embedder.encode([question])[0], k)
+
+
 def measure_ask(services: Services, questions: list[str]) -> dict[str, Any]:
     """Time `ask` (without logging) and the floor for the same questions, interleaved."""
     today = date.today()
@@ -212,11 +215,8 @@ def measure_ask(services: Services, questions: list[str]) -> dict[str, Any]:
     for q in questions:
         # The floor: one query embedding and one raw Chroma query (a different string, so the
         # ask's cached embedding is not reused).
-        floor.append(
-            _time(lambda q=q: services.store.query(services.embedder.encode([q + " "])[0], k))
-            * 1000
-        )
-        ask.append(_time(lambda q=q: services.answerer.answer(q, today=today)) * 1000)
+        floor.append(_time(partial(_floor_query, services, q + " ", k)) * 1000)
+        ask.append(_time(partial(services.answerer.answer, q, today=today)) * 1000)
     ask_pct, floor_pct = _percentiles(ask), _percentiles(floor)
     return {
         "ask_ms": ask_pct,

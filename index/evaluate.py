@@ -17,10 +17,11 @@ from typing import Any
 from index.embed import Embedder
 from index.errors import NewsbotError
 from index.models import Answer
+from index.retrieve import Mode
 from index.services import Services, build_services
 from index.settings import Settings
 
-RETRIEVERS = ("hybrid", "dense", "bm25")
+RETRIEVERS: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 _PUNCT = re.compile(r"[^\w\s]")
 
 
@@ -164,7 +165,7 @@ def run_eval(
     articles: Path,
     questions: Path,
     *,
-    retrievers: Sequence[str] = ("hybrid",),
+    retrievers: Sequence[Mode] = ("hybrid",),
     base: Settings | None = None,
     embedder: Embedder | None = None,
     index_dir: Path | None = None,

@@ -300,7 +300,8 @@ class Ingestor:
         # Overlapping chunks share sentences: encode each once per story, then fan out.
         unique = [_unique(texts) for texts in per_story]
         vectors = self._embedder.encode([t for u in unique for t in u])
-        out, offset = [], 0
+        out: list[int] = []
+        offset = 0
         for texts, u in zip(per_story, unique, strict=True):
             index = {t: offset + i for i, t in enumerate(u)}
             out.extend(index[t] for t in texts)
@@ -326,7 +327,10 @@ class Ingestor:
     def _write(self, batch: list[_Prepared], vectors: np.ndarray) -> None:
         """Write stories: pending rows, their vectors in one call, then each one's chunks and
         ready flag atomically. A crash anywhere leaves only pending rows, which repair() undoes."""
-        chunks, chunk_vectors, metadatas, sentences = [], [], [], []
+        chunks: list[Chunk] = []
+        chunk_vectors: list[np.ndarray] = []
+        metadatas: list[dict[str, Any]] = []
+        sentences: list[list[SentenceRow]] = []
         offset = 0
         for p in batch:
             self._registry.begin_article(p.article)

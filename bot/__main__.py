@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from index.settings import Settings
 
     try:
-        settings = Settings()  # type: ignore[call-arg]  # values come from NEWSBOT_* and .env
+        settings = Settings()  # values come from NEWSBOT_* and .env
     except ValidationError as exc:
         first = exc.errors()[0]
         print(f"invalid setting {first['loc']}: {first['msg']}", file=sys.stderr)

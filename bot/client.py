@@ -21,7 +21,13 @@ from index.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.stories", "bot.cogs.digest")
+EXTENSIONS = (
+    "bot.cogs.ask",
+    "bot.cogs.stories",
+    "bot.cogs.digest",
+    "bot.cogs.feedback",
+    "bot.cogs.follow",
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -9,6 +9,7 @@ from typing import Literal
 
 from index.errors import ArticleNotFoundError, IngestError, NewsbotError
 from index.models import Article, RawDocument
+from index.review import review_story as record_review
 from index.services import Services
 from index.sources import HTML_SUFFIXES, TEXT_SUFFIXES, title_from_filename
 
@@ -104,6 +105,21 @@ def remove_story(services: Services, article_id: str) -> Article:
         raise ArticleNotFoundError(article_id)
     services.ingestor.remove(article_id)
     return article
+
+
+def review_story(
+    services: Services,
+    article_id: str,
+    status: str,
+    confidence: int | None,
+    note: str | None,
+    reviewed_by: str,
+) -> Article:
+    """Record a moderator's review of a story and return the story with it applied."""
+    return record_review(
+        services.registry, article_id, status, confidence=confidence, note=note,
+        reviewed_by=reviewed_by,
+    )  # fmt: skip
 
 
 def resolve_story(refs: list[StoryRef], given: str) -> str:

@@ -8,13 +8,16 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot import limits
-from bot.text import link, safe, truncate, when
+from bot.text import fit_lines, link, safe, truncate, when
 from index.digest import Digest, DigestStory
 
 COLOUR = discord.Colour.gold()
 EMPTY_NOTE = "No new stories were added since the last digest."
+UNANSWERED_NAME = "Questions we couldn't answer"
+NOW_ANSWERED_NAME = "Now answered"
 _SUMMARY_CHARS = 500
 _QUESTION_CHARS = 200
+_TITLE_CHARS = 150
 
 
 @dataclass
@@ -58,6 +61,30 @@ def questions_field(digest: Digest) -> tuple[str, str]:
     return "Questions", truncate(value, limits.FIELD_VALUE)
 
 
+def unanswered_field(digest: Digest) -> tuple[str, str] | None:
+    """Return the field of refused or 👎 questions, most asked first (None when there are none)."""
+    if not digest.unanswered:
+        return None
+    lines = [
+        f"{i}. {safe(q.text, _QUESTION_CHARS)} (×{q.count}"
+        + ("" if q.refused else ", answer marked unhelpful")
+        + ")"
+        for i, q in enumerate(digest.unanswered, start=1)
+    ]
+    return UNANSWERED_NAME, fit_lines(lines, limits.FIELD_VALUE)
+
+
+def now_answered_field(digest: Digest) -> tuple[str, str] | None:
+    """Return the field of earlier refused questions a new story answers (None when none)."""
+    if not digest.now_answered:
+        return None
+    lines = [
+        f"{safe(n.question, _QUESTION_CHARS)} → **{safe(n.title, _TITLE_CHARS, 'Untitled story')}**"
+        for n in digest.now_answered
+    ]
+    return NOW_ANSWERED_NAME, fit_lines(lines, limits.FIELD_VALUE)
+
+
 def digest_messages(digest: Digest, role_id: int | None = None) -> list[OutgoingMessage]:
     """Return the digest as messages within every limit; only the opt-in role may be pinged."""
     header = discord.Embed(title=digest_title(digest), colour=COLOUR)
@@ -66,6 +93,7 @@ def digest_messages(digest: Digest, role_id: int | None = None) -> list[Outgoing
     plural = "stories" if n != 1 else "story"
     header.description = f"{n} new {plural} since {since}, newest first." if n else EMPTY_NOTE
     fields = [story_field(s) for s in digest.stories] + [questions_field(digest)]
+    fields += [f for f in (unanswered_field(digest), now_answered_field(digest)) if f is not None]
     messages = _pack(header, fields)
     if role_id is not None and n:
         messages[0].content = f"<@&{role_id}>"

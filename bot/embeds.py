@@ -10,8 +10,8 @@ import discord
 
 from bot import limits
 from bot.text import escape_text, fit_lines, link, safe, safe_url, truncate, when
-from index.models import Answer, Article, Citation
-from index.present import provenance_note
+from index.models import Answer, Article, Citation, Provenance
+from index.present import disagreement_line, disputed_mark, provenance_note, status_label
 
 FOOTER = "Answers quote indexed stories only."
 COLOUR = discord.Colour.blurple()
@@ -22,6 +22,12 @@ PREVIEW_CHARS = 600  # "first lines" of a story preview
 SOURCES_MIN_BUDGET = 1500  # room kept for the sources under a long answer
 LIST_PAGE_SIZE = 10
 KQ_ANSWER_CHARS = 400  # per Key Question in /story info, so several fit in one embed
+RETRACTED_BANNER = "⛔ **Retracted**: answers never quote or cite this story."
+REVIEW_COLOURS = {
+    "verified": discord.Colour.green(),
+    "disputed": discord.Colour.orange(),
+    "retracted": discord.Colour.red(),
+}
 
 
 def question_title(question: str) -> str:
@@ -39,8 +45,20 @@ def citation_line(c: Citation) -> str:
 
 
 def answer_text(answer: Answer) -> str:
-    """Return the answer's escaped excerpts, each followed by its [n] marker."""
-    return " ".join(f"\u201c{escape_text(e.text)}\u201d [{e.n}]" for e in answer.excerpts)
+    """Return the answer's escaped excerpts, one a line, each followed by its [n] marker, its
+    story's date when the stories span months, and ⚠️ if disputed; then where sources differ."""
+    marks = {c.n: disputed_mark(c.provenance) for c in answer.citations}
+    dates = {
+        c.n: f" ({when(c.published)})" if answer.spans_months else "" for c in answer.citations
+    }
+    lines = [
+        f"\u201c{escape_text(e.text)}\u201d [{e.n}]{dates.get(e.n, '')}{marks.get(e.n, '')}"
+        for e in answer.excerpts
+    ]
+    if answer.disagreements:
+        lines.append("")
+        lines += [f"⚖️ {escape_text(disagreement_line(d))}" for d in answer.disagreements]
+    return "\n".join(lines)
 
 
 def _description(body: str, heading: str, lines: Sequence[str]) -> str:
@@ -68,6 +86,8 @@ def answer_embed(answer: Answer) -> discord.Embed:
         colour=COLOUR,
     )
     as_of = f" As of {when(answer.as_of)}." if answer.as_of else ""
+    if answer.stale_days:
+        as_of += f" The newest story cited is {answer.stale_days} days old."
     return embed.set_footer(text=FOOTER + as_of)
 
 
@@ -156,11 +176,21 @@ def removed_embed(article: Article) -> discord.Embed:
     return embed.set_footer(text=f"id {article.id}")
 
 
+def review_value(p: Provenance) -> str:
+    """Return a story's review: a moderator's status, by whom and when, or the page's own words."""
+    if p.reviewed_at is None:
+        return safe(p.review_label or p.review_status, 200, "not stated")
+    who = safe(p.reviewed_by, 100, "a moderator")
+    return f"{status_label(p)} by {who}, {when(p.reviewed_at.date())}"
+
+
 def story_info_embed(article: Article) -> discord.Embed:
     """Return a story's metadata, provenance, Key Questions and chunk count."""
     embed = _story_embed(article, COLOUR)
     embed.description = safe(article.summary, 1000, "") or first_lines(article.text, 1000)
     p = article.provenance
+    if p.retracted:
+        embed.description = f"{RETRACTED_BANNER}\n\n{embed.description}"
     rows = [
         ("Publisher", safe(article.source, 200, "not stated")),
         ("Published", when(article.published)),
@@ -168,13 +198,31 @@ def story_info_embed(article: Article) -> discord.Embed:
         ("Added", _added(article)),
         ("Chunks", str(article.chunk_count)),
         ("Link", link(article.url)),
-        ("Review", safe(p.review_label or p.review_status, 200, "not stated")),
+        ("Review", review_value(p)),
         ("Confidence", f"{p.confidence}/100" if p.confidence is not None else "not stated"),
         ("Sources reviewed", str(p.sources_reviewed) if p.sources_reviewed is not None else "—"),
     ]
+    if p.note:
+        rows.append(("Review note", safe(p.note, 400)))
     for name, value in rows:
-        embed.add_field(name=name, value=value, inline=name != "Link")
+        embed.add_field(name=name, value=value, inline=name not in ("Link", "Review note"))
     _add_key_questions(embed, article)
+    return embed.set_footer(text=f"id {article.id}")
+
+
+def review_embed(article: Article) -> discord.Embed:
+    """Return the confirmation of a moderator's review, with what answers now do."""
+    p = article.provenance
+    embed = _story_embed(article, REVIEW_COLOURS.get(p.review_status or "", COLOUR))
+    effect = {
+        "retracted": RETRACTED_BANNER,
+        "disputed": "Answers still cite this story, marked ⚠️ disputed.",
+    }.get(p.review_status or "", "Answers cite this story with its review.")
+    confidence = f" · {p.confidence}/100" if p.confidence is not None else ""
+    embed.description = f"Review recorded: **{status_label(p)}{confidence}**\n{effect}"
+    if p.note:
+        embed.add_field(name="Note", value=safe(p.note, 400), inline=False)
+    embed.add_field(name="Reviewed", value=review_value(p), inline=False)
     return embed.set_footer(text=f"id {article.id}")
 
 
@@ -199,7 +247,7 @@ def story_list_embed(articles: Sequence[Article], page: int) -> discord.Embed:
     lines = [
         f"**{start + i + 1}.** {safe(a.title, TITLE_CHARS, 'Untitled story')} — "
         f"{safe(a.source, PUBLISHER_CHARS, 'publisher not stated')}, {when(a.date)}\n"
-        f"    added {_added(a)} · `{a.id}`"
+        f"    added {_added(a)} · `{a.id}`{_listed_status(a.provenance)}"
         for i, a in enumerate(articles[start : start + LIST_PAGE_SIZE])
     ]
     embed = discord.Embed(
@@ -208,6 +256,11 @@ def story_list_embed(articles: Sequence[Article], page: int) -> discord.Embed:
         colour=COLOUR,
     )
     return embed.set_footer(text=f"Page {page + 1}/{pages} · newest first")
+
+
+def _listed_status(p: Provenance) -> str:
+    """Return ' · ⛔ retracted' for the story list (moderated statuses only, to stay short)."""
+    return f" · {status_label(p)}" if p.review_status in ("retracted", "disputed") else ""
 
 
 def page_count(n_items: int) -> int:

@@ -1,17 +1,22 @@
-"""Buttons and the paste modal; every component checks who presses it and reports its errors."""
+"""Buttons and modals; every component checks who presses it and reports its errors."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot import limits
-from bot.checks import NotModerator, member_is_moderator
+from bot.checks import GuildNotServed, NotModerator, guild_served, member_is_moderator
 from bot.errors import report_error, send_ephemeral
+from index import feedback
 from index.models import RawDocument
+
+if TYPE_CHECKING:
+    from bot.client import NewsBot
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +159,119 @@ class StoryModal(discord.ui.Modal, title="Paste a story"):
         doc = self._make_document(self, interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self._on_document(interaction, doc)
+
+    async def on_error(  # type: ignore[override]  # Modal drops View's `item` argument
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        """Report a failed submission like a failed command."""
+        await report_error(interaction, error)
+
+
+# -- feedback on answers --------------------------------------------------------------------------
+
+# The answer's question-log id and the verdict travel in the custom_id, so the buttons keep
+# working after a restart (the cog registers FeedbackButton with bot.add_dynamic_items).
+FEEDBACK_TEMPLATE = r"newsbot:fb:(?P<question_id>[0-9]{1,18}):(?P<verdict>up|down)"
+THANKS_UP = "Thanks, glad it helped!"
+THANKS_DOWN = "Thanks, noted: moderators review answers marked unhelpful."
+REPLACED = " (This replaces your earlier vote on this answer.)"
+
+
+def feedback_custom_id(question_id: int, helpful: bool) -> str:
+    """Return the custom_id of a vote button: 'newsbot:fb:<question id>:<up|down>'."""
+    return f"newsbot:fb:{question_id}:{'up' if helpful else 'down'}"
+
+
+def thanks(vote: feedback.Vote) -> str:
+    """Return the private thank-you for a recorded vote."""
+    return (THANKS_UP if vote.helpful else THANKS_DOWN) + (REPLACED if vote.replaced else "")
+
+
+async def submit_vote(
+    interaction: discord.Interaction[Any], question_id: int, *, helpful: bool, reason: str | None
+) -> None:
+    """Record a member's vote (off the event loop) and thank them privately."""
+    bot: NewsBot = interaction.client
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    vote = await bot.run_core(
+        feedback.record_vote, bot.services.registry, question_id, interaction.user.id,
+        helpful=helpful, reason=reason,
+    )  # fmt: skip
+    await interaction.followup.send(
+        thanks(vote), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+    )
+
+
+class FeedbackButton(discord.ui.DynamicItem[Button], template=FEEDBACK_TEMPLATE):
+    """👍 records at once; 👎 asks what was wrong first. Anyone in the server may vote."""
+
+    def __init__(self, question_id: int, helpful: bool) -> None:
+        super().__init__(
+            discord.ui.Button(
+                style=discord.ButtonStyle.secondary,
+                emoji="👍" if helpful else "👎",
+                custom_id=feedback_custom_id(question_id, helpful),
+            )
+        )
+        self.question_id = question_id
+        self.helpful = helpful
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Inter, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> FeedbackButton:
+        """Rebuild the button a member pressed from its custom_id."""
+        return cls(int(match["question_id"]), match["verdict"] == "up")
+
+    async def interaction_check(self, interaction: Inter, /) -> bool:
+        """Refuse servers newsbot does not serve (components skip the command tree's check)."""
+        bot: NewsBot = interaction.client
+        if guild_served(interaction.guild_id, bot.settings.guild_ids):
+            return True
+        await report_error(interaction, GuildNotServed())
+        return False
+
+    async def callback(self, interaction: Inter) -> None:
+        """Record a 👍, or open the "what was wrong?" form for a 👎."""
+        try:
+            if self.helpful:
+                await submit_vote(interaction, self.question_id, helpful=True, reason=None)
+            else:
+                await interaction.response.send_modal(ReasonModal(self.question_id))
+        except Exception as exc:  # discord.py only logs what a dynamic item raises
+            await report_error(interaction, exc)
+
+
+def feedback_view(question_id: int | None) -> discord.ui.View | None:
+    """Return the 👍 / 👎 buttons for a logged answer (None when it was not logged)."""
+    if question_id is None:
+        return None
+    view = discord.ui.View(timeout=None)  # nothing expires: every press is handled by its id
+    view.add_item(FeedbackButton(question_id, helpful=True))
+    view.add_item(FeedbackButton(question_id, helpful=False))
+    return view
+
+
+class ReasonModal(discord.ui.Modal, title="What was wrong?"):
+    """The optional reason behind a 👎; submitting it records the vote."""
+
+    reason: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="What was wrong? (optional)",
+        style=discord.TextStyle.paragraph,
+        required=False,
+        max_length=feedback.MAX_REASON_CHARS,
+        placeholder="e.g. it quoted the wrong story, or a story we have does answer it",
+    )
+
+    def __init__(self, question_id: int) -> None:
+        super().__init__(timeout=VIEW_TIMEOUT)
+        self.question_id = question_id
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        """Record the 👎 with its reason."""
+        await submit_vote(
+            interaction, self.question_id, helpful=False, reason=self.reason.value or None
+        )
 
     async def on_error(  # type: ignore[override]  # Modal drops View's `item` argument
         self, interaction: discord.Interaction[Any], error: Exception, /

@@ -168,6 +168,8 @@ class Answerer:
             article = articles.get(cand.article_id) or self._registry.get_article(cand.article_id)
             if article is None or cand.text not in article.text:
                 continue  # never quote what the cited story does not contain verbatim
+            if article.provenance.retracted:
+                continue  # retrieval already drops them; a retraction made just now may not be
             articles[cand.article_id] = article
             n = numbers.setdefault(cand.article_id, len(numbers) + 1)
             excerpts.append(Excerpt(cand.text, n))
@@ -198,7 +200,7 @@ class Answerer:
             if any(s.article_id == hit.article_id for s in suggestions):
                 continue
             article = self._registry.get_article(hit.article_id)
-            if article:
+            if article and not article.provenance.retracted:
                 suggestions.append(Suggestion(article.id, article.title, article.url, article.date))
         return Answer(question, True, suggestions=tuple(suggestions), confidence=confidence)
 

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# index.models.REVIEW_STATUSES (a test keeps them equal); importing it would slow --help by half.
+REVIEW_STATUSES = ("unreviewed", "verified", "disputed", "retracted")
+
 
 def _parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand."""
@@ -42,6 +45,15 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("remove", help="remove a story and all of its chunks")
     p.add_argument("article_id", metavar="ARTICLE_ID")
+
+    p = sub.add_parser(
+        "review", help="record a moderator's review of a story (retracted: never cited)"
+    )
+    p.add_argument("article_id", metavar="STORY_ID")
+    p.add_argument("--status", required=True, choices=REVIEW_STATUSES)
+    p.add_argument("--confidence", type=int, metavar="N", help="0-100")
+    p.add_argument("--note", metavar="TEXT", help="why (shown with the story)")
+    p.add_argument("--by", default=None, help="who reviewed it (kept with the review)")
 
     sub.add_parser("stats", help="show index statistics")
 
@@ -178,7 +190,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     """List indexed stories."""
-    from index.present import article_to_dict
+    from index.present import article_to_dict, status_label
     from index.registry import Registry
 
     registry = Registry(settings.db_path)
@@ -194,12 +206,36 @@ def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     from rich.table import Table
 
     table = Table(title=f"{len(articles)} indexed stories")
-    for col in ("id", "title", "publisher", "date", "chunks"):
+    # The id (for `newsbot review`/`remove`) and "⛔ retracted" must read whole in any terminal.
+    table.add_column("id", no_wrap=True)
+    for col in ("title", "publisher", "date", "chunks"):
         table.add_column(col)
+    table.add_column("review", no_wrap=True)
     for a in articles:
         when = a.date.isoformat() if a.date else "undated"
-        table.add_row(a.id, a.title, a.source or "—", when, str(a.chunk_count))
+        review = status_label(a.provenance) or "—"
+        table.add_row(a.id, a.title, a.source or "—", when, str(a.chunk_count), review)
     Console().print(table)
+    return 0
+
+
+def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
+    """Record a moderator's review of one story (no model or vector store needed)."""
+    from index.present import provenance_note
+    from index.registry import Registry
+    from index.review import review_story
+
+    registry = Registry(settings.db_path)
+    try:
+        article = review_story(
+            registry, args.article_id, args.status, confidence=args.confidence,
+            note=args.note, reviewed_by=args.by,
+        )  # fmt: skip
+    finally:
+        registry.close()
+    print(f"reviewed {article.id}: {provenance_note(article.provenance)}")
+    if article.provenance.retracted:
+        print("answers will no longer quote or cite this story; it stays listed")
     return 0
 
 
@@ -268,9 +304,8 @@ def _print_eval_table(results: dict[str, dict[str, object]]) -> None:
     for key in keys:
         table.add_row(key, *(f"{m[key]:.3f}" for m in results.values()))
     for pct in ("p50", "p95"):
-        table.add_row(
-            f"latency {pct} ms", *(f"{m['latency_ms'][pct]:.1f}" for m in results.values())
-        )  # type: ignore[index]
+        cells = [f"{m['latency_ms'][pct]:.1f}" for m in results.values()]  # type: ignore[index]
+        table.add_row(f"latency {pct} ms", *cells)
     table.add_row("questions", *(str(m["questions"]) for m in results.values()))
     Console().print(table)
 
@@ -313,6 +348,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ask": cmd_ask,
     "articles": cmd_articles,
     "remove": cmd_remove,
+    "review": cmd_review,
     "stats": cmd_stats,
     "eval": cmd_eval,
     "bench": cmd_bench,

@@ -10,7 +10,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from difflib import SequenceMatcher
 from zoneinfo import ZoneInfo
 
-from index.models import Article
+from index import feedback
+from index.answer import Answerer
+from index.embed import Embedder
+from index.gaps import MemoEncoder, NowAnswered, Unanswered, coverage, normalize_question
+from index.gaps import same_numbers as _same_numbers
+from index.models import Answer, Article
 from index.registry import Registry
 from index.settings import Settings
 
@@ -24,8 +29,11 @@ _MERGE_CANDIDATES = 300  # most frequent distinct questions compared pairwise (b
 _SUMMARY_CHARS = 300
 
 # Registry meta keys. LAST_RUN: when the digest was last posted (or skipped as empty on purpose);
-# FIRST_SEEN: when a digest was first checked for, so a new install waits for its first slot.
+# LAST_START: where that digest's period began (the period before the next one, for "now
+# answered"); FIRST_SEEN: when a digest was first checked for, so a new install waits for its
+# first slot.
 META_LAST_RUN = "digest.last_run_at"
+META_LAST_START = "digest.last_start_at"
 META_FIRST_SEEN = "digest.first_seen_at"
 
 Clock = Callable[[], datetime]
@@ -132,6 +140,10 @@ class Digest:
     stories: tuple[DigestStory, ...]
     question_count: int
     top_questions: tuple[AskedQuestion, ...]
+    # Refused or 👎 questions of the period, merged by meaning, most asked first.
+    unanswered: tuple[Unanswered, ...] = ()
+    # Earlier refused questions that a story added in the period now answers.
+    now_answered: tuple[NowAnswered, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -158,14 +170,9 @@ def _lead_sentence(text: str) -> str | None:
     return None
 
 
-def normalize_question(text: str) -> str:
-    """Return a question reduced to lowercase words, for grouping identical ones."""
-    return " ".join(re.findall(r"\w+", text.casefold()))
-
-
 def _similar(a: str, b: str) -> bool:
     """Return True for near-identical normalised questions that mention the same numbers."""
-    if re.findall(r"\d+", a) != re.findall(r"\d+", b):
+    if not _same_numbers(a, b):
         return False  # "news in 2024" and "news in 2025" are different questions
     return SequenceMatcher(None, a, b).ratio() >= SIMILAR_QUESTIONS
 
@@ -198,17 +205,31 @@ def most_asked(
 
 
 def build_digest(
-    articles: Sequence[Article], questions: Sequence[str], start: datetime, end: datetime, tz: str
+    articles: Sequence[Article],
+    questions: Sequence[str],
+    start: datetime,
+    end: datetime,
+    tz: str,
+    *,
+    unanswered: Sequence[Unanswered] = (),
+    now_answered: Sequence[NowAnswered] = (),
+    private_count: int = 0,
 ) -> Digest:
-    """Return the digest of the stories and questions of a period."""
+    """Return the digest of the stories and questions of a period.
+
+    `questions` are the public ones (the only ones quoted); `private_count` questions asked
+    privately count towards the total but are never shown.
+    """
     newest_first = sorted(articles, key=lambda a: (a.added_at or end, a.id), reverse=True)
     return Digest(
         start=start.astimezone(UTC),
         end=end.astimezone(UTC),
         timezone=tz,
         stories=tuple(DigestStory.from_article(a) for a in newest_first),
-        question_count=len(questions),
+        question_count=len(questions) + private_count,
         top_questions=tuple(most_asked(questions)),
+        unanswered=tuple(unanswered),
+        now_answered=tuple(now_answered),
     )
 
 
@@ -216,11 +237,24 @@ def build_digest(
 
 
 class DigestService:
-    """Decides when the digest is due, builds it, and remembers when it last ran."""
+    """Decides when the digest is due, builds it, and remembers when it last ran.
 
-    def __init__(self, registry: Registry, settings: Settings) -> None:
+    With an embedder, unanswered questions are merged by meaning (else by spelling only); with
+    an answerer, earlier refused questions are re-asked (unlogged) to find those now answered.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        answerer: Answerer | None = None,
+    ) -> None:
         self._registry = registry
         self._settings = settings
+        self._embedder = embedder
+        self._answerer = answerer
         self.schedule = Schedule.from_settings(settings)
 
     def last_run(self) -> datetime | None:
@@ -239,6 +273,11 @@ class DigestService:
         """Return where the next digest's period begins: the last run, else a week before now."""
         return self.last_run() or floor_second(now) - WEEK
 
+    def previous_start(self, start: datetime) -> datetime:
+        """Return where the period before the one starting at `start` began."""
+        before = self._read(META_LAST_START)
+        return before if before is not None and before < start else start - WEEK
+
     def build(self, now: datetime) -> Digest:
         """Return the digest of the period [last run, now): each moment belongs to one period."""
         start = self.period_start(now)
@@ -246,12 +285,41 @@ class DigestService:
         articles = [
             a for a in self._registry.articles_added_since(start) if a.added_at and a.added_at < end
         ]
-        questions = [q.question for q in self._registry.questions_since(start) if q.asked_at < end]
-        return build_digest(articles, questions, start, end, self._settings.digest_timezone)
+        since = self.previous_start(start)
+        logged = [q for q in self._registry.questions_since(since) if q.asked_at < end]
+        current = [q for q in logged if q.asked_at >= start]
+        votes = feedback.tallies(self._registry, [q.id for q in current])
+        unanswered, now_answered = coverage(
+            logged,
+            start,
+            articles,
+            {qid for qid, tally in votes.items() if tally.unhelpful},
+            MemoEncoder(self._embedder.encode) if self._embedder else None,
+            self._reasker(end),
+        )
+        public = [q.question for q in current if not q.private]
+        return build_digest(
+            articles, public, start, end, self._settings.digest_timezone,
+            unanswered=unanswered, now_answered=now_answered,
+            private_count=len(current) - len(public),
+        )  # fmt: skip
+
+    def _reasker(self, end: datetime) -> Callable[[str], Answer] | None:
+        """Return a function that answers as of the period's end without logging, if possible."""
+        answerer = self._answerer
+        if answerer is None:
+            return None
+        return lambda question: answerer.answer(question, today=end.date())
 
     def mark_posted(self, digest: Digest) -> None:
         """Record that a digest was posted (or skipped on purpose); the next starts at its end."""
-        self._registry.set_meta(META_LAST_RUN, digest.end.isoformat())
+        with self._registry.transaction() as db:  # both or neither: the periods stay contiguous
+            for key, moment in ((META_LAST_START, digest.start), (META_LAST_RUN, digest.end)):
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, moment.isoformat()),
+                )
 
     def _read(self, key: str) -> datetime | None:
         """Return a stored UTC timestamp, or None."""

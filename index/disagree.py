@@ -23,6 +23,11 @@ _CALENDAR = frozenset(
 )
 _MIN_SHARED_TERMS = 3  # excerpts must share this many content words to be about one subject
 _MIN_JACCARD = 0.25
+# Two figures fill the same slot when the words around them agree: "earning up to $200 per hour"
+# and "earning up to $150 per hour" conflict even inside otherwise different sentences.
+_SLOT_WORDS = 3  # words looked at on each side of a figure
+_MIN_SLOT_SHARED = 4  # of those six, how many must match (one of them a content word)
+_WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +102,11 @@ def find_disagreements(excerpts: list[Quoted]) -> list[Disagreement]:
             continue
         shared = shared_subject(a.text, b.text)
         if not shared:
+            slot = _same_slot_figures(a.text, b.text)
+            if slot is not None:
+                context, (va, vb) = slot
+                claims = (Claim(a.n, va, a.published), Claim(b.n, vb, b.published))
+                found.append(Disagreement("figure", context, claims))
             continue
         for kind, values in (("figure", _differing(figures(a.text), figures(b.text), "figure")),
                              ("name", _same_slot_names(a.text, b.text))):  # fmt: skip
@@ -105,6 +115,31 @@ def find_disagreements(excerpts: list[Quoted]) -> list[Disagreement]:
                 found.append(Disagreement(kind, shared, claims))
                 break
     return found
+
+
+def figure_slots(text: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """Return each figure with the words before and after it: ('$200', (…'to'), ('per', …))."""
+    slots = []
+    for match in _FIGURE.finditer(text):
+        value = match.group(0).replace(",", "").lower().replace("percent", "%").replace(" ", "")
+        if _YEAR.match(value):
+            continue
+        before = _WORD.findall(text[: match.start()].lower())[-_SLOT_WORDS:]
+        after = _WORD.findall(text[match.end() :].lower())[:_SLOT_WORDS]
+        slots.append((value, tuple(before), tuple(after)))
+    return slots
+
+
+def _same_slot_figures(a: str, b: str) -> tuple[tuple[str, ...], tuple[str, str]] | None:
+    """Return (shared context, two values) for figures of one unit in the same slot, or None."""
+    for va, before_a, after_a in figure_slots(a):
+        for vb, before_b, after_b in figure_slots(b):
+            if va == vb or _unit(va) != _unit(vb):
+                continue
+            shared = [w for w in before_a if w in before_b] + [w for w in after_a if w in after_b]
+            if len(shared) >= _MIN_SLOT_SHARED and stem_terms(" ".join(shared)):
+                return tuple(shared), (va, vb)
+    return None
 
 
 def _same_slot_names(a: str, b: str) -> tuple[str, str] | None:

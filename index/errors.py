@@ -46,3 +46,42 @@ class IndexUnavailableError(NewsbotError):
     def user_message(self) -> str:
         """Return a message that says the index is down, not that the question failed."""
         return "The story index is unavailable right now; please try again in a moment."
+
+
+class InvalidReviewError(NewsbotError):
+    """A moderator review has a bad status, confidence or note; nothing was changed."""
+
+
+class QuestionNotFoundError(NewsbotError):
+    """No logged question has the given id (feedback on an unknown answer)."""
+
+    def __init__(self, question_id: int) -> None:
+        super().__init__(f"No answer with id {question_id} is on record.")
+        self.question_id = question_id
+
+    def user_message(self) -> str:
+        """Return a message that says the vote was not saved and why."""
+        return "I have no record of that answer any more, so your vote was not saved."
+
+
+class InvalidFeedbackError(NewsbotError):
+    """A vote's reason is too long or otherwise unusable."""
+
+
+class FollowLimitError(NewsbotError):
+    """A member already follows as many questions as allowed."""
+
+    def __init__(self, limit: int) -> None:
+        noun = "question" if limit == 1 else "questions"
+        super().__init__(
+            f"You already follow {limit} {noun}, the most allowed: unfollow one first."
+        )
+        self.limit = limit
+
+
+class FollowNotFoundError(NewsbotError):
+    """A member does not follow the question they named."""
+
+    def __init__(self, given: str) -> None:
+        super().__init__("You don't follow that question.")
+        self.given = given

@@ -27,10 +27,27 @@ class Provenance:
     confidence: int | None = None  # 0-100
     sources_reviewed: int | None = None
     official_sources: int | None = None
+    # Set when a moderator reviewed the story; their status and confidence override the page's.
+    note: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
 
     def is_empty(self) -> bool:
         """Return True when the story stated nothing about its provenance."""
         return all(getattr(self, name) is None for name in self.__slots__)
+
+    @property
+    def retracted(self) -> bool:
+        """Return True for a retracted story, which answers never cite."""
+        return self.review_status == "retracted"
+
+    @property
+    def disputed(self) -> bool:
+        """Return True for a disputed story, which is marked wherever it is cited."""
+        return self.review_status == "disputed"
+
+
+REVIEW_STATUSES: tuple[ReviewStatus, ...] = ("unreviewed", "verified", "disputed", "retracted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +202,8 @@ class Answer:
     disagreements: tuple[Disagreement, ...] = ()
     # Set when a question about the present is answered only by stories this many days old.
     stale_days: int | None = None
+    # The question log's id for this answer (feedback refers to it); None when not logged.
+    question_id: int | None = None
 
     @property
     def text(self) -> str:

@@ -13,6 +13,11 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
+# Shown before a review status wherever a story is cited or listed.
+STATUS_MARKS = {"verified": "✅", "disputed": "⚠️", "retracted": "⛔"}
+NOTE_CHARS = 120  # of a moderator's note beside a disputed citation
+
+
 def provenance_to_dict(p: Provenance) -> dict[str, Any]:
     """Return the provenance fields a citation carries."""
     return {
@@ -20,6 +25,15 @@ def provenance_to_dict(p: Provenance) -> dict[str, Any]:
         "review_label": p.review_label,
         "confidence": p.confidence,
         "sources_reviewed": p.sources_reviewed,
+        "review_note": p.note,
+    }
+
+
+def review_to_dict(p: Provenance) -> dict[str, Any]:
+    """Return who reviewed a story and when (None for what the page says of itself)."""
+    return {
+        "reviewed_by": p.reviewed_by,
+        "reviewed_at": p.reviewed_at.isoformat() if p.reviewed_at else None,
     }
 
 
@@ -58,6 +72,7 @@ def answer_to_dict(a: Answer) -> dict[str, Any]:
         "confidence": round(a.confidence, 4),
         "disagreements": [disagreement_to_dict(d) for d in a.disagreements],
         "stale_days": a.stale_days,
+        "question_id": a.question_id,
     }
 
 
@@ -88,6 +103,7 @@ def article_to_dict(a: Article) -> dict[str, Any]:
         "summary": a.summary,
         "key_questions": [{"question": k.question, "answer": k.answer} for k in a.key_questions],
         **provenance_to_dict(a.provenance),
+        **review_to_dict(a.provenance),
         "chunks": a.chunk_count,
         "added_at": a.added_at.isoformat() if a.added_at else None,
         "added_by": a.added_by,
@@ -107,18 +123,32 @@ def source_line(title: str, source: str | None, published: date | None, url: str
     return f"{title} — {source or 'publisher not stated'}, {when} — {link}"
 
 
+def status_label(p: Provenance) -> str:
+    """Return the review status with its mark, e.g. '⚠️ disputed' (empty when not stated)."""
+    if not p.review_status:
+        return ""
+    mark = STATUS_MARKS.get(p.review_status)
+    return f"{mark} {p.review_status}" if mark else p.review_status
+
+
 def provenance_note(p: Provenance) -> str:
-    """Return a compact provenance note such as 'verified · confidence 85/100 · 1 source'."""
-    parts = []
-    if p.review_status:
-        parts.append(p.review_status)
+    """Return a compact note such as '✅ verified · 85/100 · 1 source' (a dispute's reason too)."""
+    parts = [status_label(p)] if p.review_status else []
     if p.confidence is not None:
-        parts.append(f"confidence {p.confidence}/100")
+        parts.append(f"{p.confidence}/100")
     if p.sources_reviewed is not None:
-        parts.append(
-            f"{p.sources_reviewed} source{'s' if p.sources_reviewed != 1 else ''} reviewed"
-        )
-    return " · ".join(parts)
+        parts.append(f"{p.sources_reviewed} source{'s' if p.sources_reviewed != 1 else ''}")
+    note = " · ".join(parts)
+    if p.disputed and p.note:
+        reason = " ".join(p.note.split())
+        reason = reason if len(reason) <= NOTE_CHARS else reason[: NOTE_CHARS - 1].rstrip() + "…"
+        note += f" — {reason}"
+    return note
+
+
+def disputed_mark(p: Provenance) -> str:
+    """Return the mark put after an excerpt quoted from a disputed story, else ''."""
+    return f" ({status_label(p)})" if p.disputed else ""
 
 
 def answer_to_text(a: Answer) -> str:
@@ -130,8 +160,10 @@ def answer_to_text(a: Answer) -> str:
             lines += [f"- {source_line(s.title, None, s.published, s.url)}" for s in a.suggestions]
         return "\n".join(lines)
     dates = {c.n: c.published for c in a.citations}
+    marks = {c.n: disputed_mark(c.provenance) for c in a.citations}
     lines = [
-        f"{e.quoted} ({_when(dates[e.n])})" if a.spans_months else e.quoted for e in a.excerpts
+        (f"{e.quoted} ({_when(dates[e.n])})" if a.spans_months else e.quoted) + marks[e.n]
+        for e in a.excerpts
     ] + ["", "Sources:"]
     for c in a.citations:
         lines.append(f"[{c.n}] {source_line(c.title, c.source, c.published, c.url)}")

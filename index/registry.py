@@ -7,14 +7,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
 
 from index.locking import WriteLock
-from index.models import Article, Chunk, KeyQuestion, Provenance
+from index.models import Article, Chunk, KeyQuestion, Provenance, ReviewStatus
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -58,9 +58,49 @@ CREATE TABLE IF NOT EXISTS questions (
     question TEXT NOT NULL,
     refused INTEGER NOT NULL,
     article_ids TEXT NOT NULL DEFAULT '[]',
-    confidence REAL
+    confidence REAL,
+    private INTEGER NOT NULL DEFAULT 0  -- asked with /ask private: never shown in the digest
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- A moderator's review of a story. Not tied to the articles row by a foreign key: a new version
+-- of a story (which replaces that row) keeps its review; removing the story deletes it.
+CREATE TABLE IF NOT EXISTS reviews (
+    article_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,      -- unreviewed, verified, disputed, retracted
+    confidence INTEGER,        -- 0-100
+    note TEXT,
+    reviewed_by TEXT,
+    reviewed_at TEXT NOT NULL
+);
+-- Members' verdicts on answers: one per member and answer (a later vote replaces theirs).
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+    voter TEXT NOT NULL,       -- a salted hash of the member id, never the id or name itself
+    helpful INTEGER NOT NULL,  -- 1 for thumbs up, 0 for thumbs down
+    reason TEXT,
+    at TEXT NOT NULL,
+    UNIQUE (question_id, voter)
+);
+CREATE INDEX IF NOT EXISTS feedback_question ON feedback(question_id);
+-- Questions members follow: re-answered when new stories change the answer.
+CREATE TABLE IF NOT EXISTS follows (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    guild_id INTEGER,
+    channel_id INTEGER,
+    question TEXT NOT NULL COLLATE NOCASE,  -- "AI jobs?" and "ai jobs?" are one follow
+    created_at TEXT NOT NULL,
+    answer_signature TEXT NOT NULL DEFAULT '',  -- what the last answer sent cited and quoted
+    cited TEXT NOT NULL DEFAULT '[]',  -- the story ids that answer cited (JSON)
+    seen_generation INTEGER NOT NULL DEFAULT 0,  -- stories first seen later are new to it
+    UNIQUE (user_id, question)
+);
+-- The generation at which the follow checker first saw each story ready (see index/follows.py).
+CREATE TABLE IF NOT EXISTS follow_seen (
+    article_id TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL
+);
 """
 
 
@@ -79,10 +119,12 @@ class SentenceRow:
 class LoggedQuestion:
     """One entry of the question log."""
 
+    id: int
     asked_at: datetime
     question: str
     refused: bool
     article_ids: tuple[str, ...]
+    private: bool = False
 
 
 class Registry:
@@ -102,11 +144,18 @@ class Registry:
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
+            _add_missing_columns(self._conn)
 
     def close(self) -> None:
         """Close the database connection."""
         with self._lock:
             self._conn.close()
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """Lend the connection for reads, serialised with every other use of it."""
+        with self._lock:
+            yield self._conn
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -160,18 +209,20 @@ class Registry:
         with self.transaction() as db:
             db.execute("UPDATE articles SET status = 'pending' WHERE id = ?", (article_id,))
 
-    def delete_article(self, article_id: str) -> bool:
-        """Delete an article with its chunks and sentences; return whether it existed."""
+    def delete_article(self, article_id: str, *, keep_review: bool = False) -> bool:
+        """Delete an article with its chunks, sentences and review; return whether it existed."""
         with self.transaction() as db:
             cur = db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            if not keep_review:
+                db.execute("DELETE FROM reviews WHERE article_id = ?", (article_id,))
             _bump_generation(db)
             return cur.rowcount > 0
 
     def get_article(self, article_id: str) -> Article | None:
-        """Return one ready article, or None."""
+        """Return one ready article (retracted ones too), with any moderator review applied."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT * FROM articles WHERE id = ? AND status = 'ready'", (article_id,)
+                f"{_SELECT_ARTICLES} WHERE a.id = ? AND a.status = 'ready'", (article_id,)
             ).fetchone()
         return _article_from_row(row) if row else None
 
@@ -184,10 +235,10 @@ class Registry:
         return row[0] if row else None
 
     def list_articles(self) -> list[Article]:
-        """Return every ready article, most recently added first."""
+        """Return every ready article (retracted ones too, for audit), most recently added first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT * FROM articles WHERE status = 'ready' ORDER BY added_at DESC, id"
+                f"{_SELECT_ARTICLES} WHERE a.status = 'ready' ORDER BY a.added_at DESC, a.id"
             ).fetchall()
         return [_article_from_row(r) for r in rows]
 
@@ -235,6 +286,46 @@ class Registry:
                 ]
             )
 
+    # -- moderator reviews ----------------------------------------------------------------------
+
+    def set_review(
+        self,
+        article_id: str,
+        status: ReviewStatus,
+        confidence: int | None,
+        note: str | None,
+        reviewed_by: str | None,
+    ) -> bool:
+        """Store a moderator's review of a ready story; return False when there is no such story."""
+        with self.transaction() as db:
+            ready = "SELECT 1 FROM articles WHERE id = ? AND status = 'ready'"
+            if db.execute(ready, (article_id,)).fetchone() is None:
+                return False
+            old = db.execute("SELECT status FROM reviews WHERE article_id = ?", (article_id,))
+            was = (old.fetchone() or [None])[0]
+            db.execute(
+                "INSERT INTO reviews (article_id, status, confidence, note, reviewed_by,"
+                " reviewed_at) VALUES (?,?,?,?,?,?) ON CONFLICT(article_id) DO UPDATE SET"
+                " status = excluded.status, confidence = excluded.confidence,"
+                " note = excluded.note, reviewed_by = excluded.reviewed_by,"
+                " reviewed_at = excluded.reviewed_at",
+                (article_id, status, confidence, note, reviewed_by, _now()),
+            )
+            # Retrieval caches (the BM25 index, the retracted set) follow the generation; other
+            # statuses are read with each article, so they need no rebuild.
+            if (was == "retracted") != (status == "retracted"):
+                _bump_generation(db)
+            return True
+
+    def retracted_chunk_counts(self) -> dict[str, int]:
+        """Return {article id: chunk count} for ready stories a moderator retracted."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT a.id, a.chunk_count FROM reviews r JOIN articles a ON a.id = r.article_id"
+                " WHERE r.status = 'retracted' AND a.status = 'ready'"
+            ).fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
     # -- chunks and sentences -----------------------------------------------------------------
 
     def sentences_for(self, chunk_ids: Sequence[str]) -> list[SentenceRow]:
@@ -253,23 +344,26 @@ class Registry:
         ]
 
     def chunk_texts(self) -> list[tuple[str, str]]:
-        """Return (chunk id, title + text) for every chunk of a ready story."""
+        """Return (chunk id, title + text) for every chunk of a ready, citable story."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT c.id, a.title || char(10) || c.text FROM chunks c"
-                " JOIN articles a ON a.id = c.article_id WHERE a.status = 'ready' ORDER BY c.rowid"
+                f" JOIN articles a ON a.id = c.article_id {_NOT_RETRACTED}"
+                " WHERE a.status = 'ready' AND r.article_id IS NULL ORDER BY c.rowid"
             ).fetchall()
         return [(r[0], r[1]) for r in rows]
 
     def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
-        """Return {chunk id: (article id, kind, text)} for chunks of ready stories."""
+        """Return {chunk id: (article id, kind, text)} for chunks of ready, citable stories."""
         if not chunk_ids:
             return {}
         marks = ",".join("?" * len(chunk_ids))
         with self._lock:
+            # The reviews lookup is by primary key per row: no scan, whatever the index size.
             rows = self._conn.execute(
                 f"SELECT c.id, c.article_id, c.kind, c.text FROM chunks c JOIN articles a"
-                f" ON a.id = c.article_id WHERE a.status = 'ready' AND c.id IN ({marks})",
+                f" ON a.id = c.article_id {_NOT_RETRACTED} WHERE a.status = 'ready'"
+                f" AND r.article_id IS NULL AND c.id IN ({marks})",
                 list(chunk_ids),
             ).fetchall()
         return {r[0]: (r[1], r[2], r[3]) for r in rows}
@@ -299,15 +393,23 @@ class Registry:
     # -- question log and key/value state -----------------------------------------------------
 
     def log_question(
-        self, question: str, refused: bool, article_ids: Sequence[str], confidence: float
-    ) -> None:
-        """Append a question to the log (no user names are ever stored)."""
+        self,
+        question: str,
+        refused: bool,
+        article_ids: Sequence[str],
+        confidence: float,
+        *,
+        private: bool = False,
+    ) -> int:
+        """Append a question to the log and return its id (no user names are ever stored)."""
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO questions (asked_at, question, refused, article_ids, confidence)"
-                " VALUES (?,?,?,?,?)",
-                (_now(), question, int(refused), json.dumps(list(article_ids)), confidence),
-            )
+            cur = db.execute(
+                "INSERT INTO questions (asked_at, question, refused, article_ids, confidence,"
+                " private) VALUES (?,?,?,?,?,?)",
+                (_now(), question, int(refused), json.dumps(list(article_ids)), confidence,
+                 int(private)),
+            )  # fmt: skip
+            return int(cur.lastrowid or 0)
 
     def count_questions(self) -> int:
         """Return how many questions were logged."""
@@ -318,21 +420,24 @@ class Registry:
         """Return questions logged at or after `since` (UTC), oldest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT asked_at, question, refused, article_ids FROM questions"
+                "SELECT id, asked_at, question, refused, article_ids, private FROM questions"
                 " WHERE asked_at >= ? ORDER BY id",
                 (since.astimezone(UTC).isoformat(timespec="seconds"),),
             ).fetchall()
         return [
-            LoggedQuestion(datetime.fromisoformat(r[0]), r[1], bool(r[2]), tuple(json.loads(r[3])))
+            LoggedQuestion(
+                r[0], datetime.fromisoformat(r[1]), r[2], bool(r[3]), tuple(json.loads(r[4])),
+                bool(r[5]),
+            )
             for r in rows
-        ]
+        ]  # fmt: skip
 
     def articles_added_since(self, since: datetime) -> list[Article]:
-        """Return ready articles added at or after `since` (UTC), newest first."""
+        """Return ready, unretracted articles added at or after `since` (UTC), newest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT * FROM articles WHERE status = 'ready' AND added_at >= ?"
-                " ORDER BY added_at DESC, id",
+                f"{_SELECT_ARTICLES} WHERE a.status = 'ready' AND a.added_at >= ?"
+                " AND COALESCE(r.status, '') != 'retracted' ORDER BY a.added_at DESC, a.id",
                 (since.astimezone(UTC).isoformat(timespec="seconds"),),
             ).fetchall()
         return [_article_from_row(r) for r in rows]
@@ -351,6 +456,26 @@ class Registry:
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+
+# Articles with their moderator review (r_* columns, NULL when unreviewed).
+_SELECT_ARTICLES = (
+    "SELECT a.*, r.status AS r_status, r.confidence AS r_confidence, r.note AS r_note,"
+    " r.reviewed_by AS r_by, r.reviewed_at AS r_at FROM articles a"
+    " LEFT JOIN reviews r ON r.article_id = a.id"
+)
+# Joined as `r`; `r.article_id IS NULL` then keeps only stories that are not retracted.
+_NOT_RETRACTED = "LEFT JOIN reviews r ON r.article_id = c.article_id AND r.status = 'retracted'"
+# What a story states about itself; a moderator's review lives in the reviews table instead.
+_PAGE_PROVENANCE = ("review_status", "review_label", "confidence", "sources_reviewed",
+                    "official_sources")  # fmt: skip
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Add columns that databases created by older versions lack (CREATE IF NOT EXISTS won't)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(questions)")}
+    if "private" not in columns:
+        db.execute("ALTER TABLE questions ADD COLUMN private INTEGER NOT NULL DEFAULT 0")
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:
@@ -377,7 +502,8 @@ def _article_row(a: Article) -> tuple[object, ...]:
     return (
         a.id, a.title, a.url, a.source, _iso(a.published), _iso(a.updated), a.summary,
         json.dumps([[kq.question, kq.answer] for kq in a.key_questions]),
-        json.dumps({k: v for k, v in asdict(a.provenance).items() if v is not None}),
+        json.dumps({k: getattr(a.provenance, k) for k in _PAGE_PROVENANCE
+                    if getattr(a.provenance, k) is not None}),
         a.text, a.content_hash, a.origin, added_at, a.added_by, a.chunk_count,
     )  # fmt: skip
 
@@ -394,10 +520,28 @@ def _article_from_row(row: sqlite3.Row) -> Article:
         updated=date.fromisoformat(row["updated"]) if row["updated"] else None,
         summary=row["summary"],
         key_questions=tuple(KeyQuestion(q, a) for q, a in json.loads(row["key_questions"])),
-        provenance=Provenance(**json.loads(row["provenance"])),
+        provenance=_provenance(row),
         content_hash=row["content_hash"],
         origin=row["origin"],
         added_at=datetime.fromisoformat(row["added_at"]),
         added_by=row["added_by"],
         chunk_count=row["chunk_count"],
+    )
+
+
+def _provenance(row: sqlite3.Row) -> Provenance:
+    """Return the page's own provenance, or a moderator's review of the story laid over it."""
+    page = Provenance(**json.loads(row["provenance"]))
+    columns = row.keys()  # `in row` would search the values
+    if "r_status" not in columns or row["r_status"] is None:
+        return page
+    # Status and confidence are replaced together: the page's "85/100" was its own judgement.
+    return replace(
+        page,
+        review_status=row["r_status"],
+        review_label=None,
+        confidence=row["r_confidence"],
+        note=row["r_note"],
+        reviewed_by=row["r_by"],
+        reviewed_at=datetime.fromisoformat(row["r_at"]),
     )

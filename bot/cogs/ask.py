@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import partial
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -13,8 +15,10 @@ from bot.checks import ask_cooldown, guild_served
 from bot.client import NewsBot
 from bot.embeds import answer_embed
 from bot.errors import APOLOGY, user_message
+from bot.views import feedback_view
 from index.answer import clean_question
 from index.errors import NewsbotError
+from index.models import Answer
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,15 @@ def strip_mention(content: str, bot_id: int) -> str | None:
     if not pattern.search(content):
         return None
     return " ".join(pattern.sub(" ", content).split())
+
+
+def answer_payload(answer: Answer) -> dict[str, Any]:
+    """Return the keyword arguments that send an answer (or a refusal) with its vote buttons."""
+    payload: dict[str, Any] = {"embed": answer_embed(answer), "allowed_mentions": NONE}
+    view = feedback_view(answer.question_id)
+    if view is not None:
+        payload["view"] = view
+    return payload
 
 
 class Ask(commands.Cog):
@@ -51,8 +64,9 @@ class Ask(commands.Cog):
         # a public defer makes the follow-up public too.
         clean_question(question, self.bot.settings.max_question_chars)
         await interaction.response.defer(ephemeral=private, thinking=True)
-        answer = await self.bot.run_core(self.bot.services.ask, question)
-        await interaction.followup.send(embed=answer_embed(answer), allowed_mentions=NONE)
+        ask = partial(self.bot.services.ask, private=private)  # private ones stay out of digests
+        answer = await self.bot.run_core(ask, question)
+        await interaction.followup.send(**answer_payload(answer))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -89,7 +103,7 @@ class Ask(commands.Cog):
             log.exception("unexpected error answering a mention")
             await message.reply(APOLOGY, mention_author=False, allowed_mentions=NONE)
             return
-        await message.reply(embed=answer_embed(answer), mention_author=False, allowed_mentions=NONE)
+        await message.reply(mention_author=False, **answer_payload(answer))
 
 
 async def setup(bot: NewsBot) -> None:

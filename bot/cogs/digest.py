@@ -32,7 +32,10 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
-        self.service = DigestService(bot.services.registry, bot.settings)
+        core = bot.services
+        self.service = DigestService(
+            core.registry, bot.settings, embedder=core.embedder, answerer=core.answerer
+        )
         self._lock = asyncio.Lock()  # the scheduler and /digest post never post at once
 
     async def cog_load(self) -> None:

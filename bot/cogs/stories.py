@@ -1,4 +1,4 @@
-"""/story add, paste, remove, list and info: moderators curate the indexed stories."""
+"""/story add, paste, remove, review, list and info: moderators curate the indexed stories."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -22,6 +22,7 @@ from bot.embeds import (
     page_count,
     removal_embed,
     removed_embed,
+    review_embed,
     story_info_embed,
     story_list_embed,
     story_preview_embed,
@@ -29,6 +30,7 @@ from bot.embeds import (
 from bot.views import ConfirmView, PagedView, StoryModal
 from index.errors import ArticleNotFoundError, IngestError
 from index.models import RawDocument
+from index.review import NOTE_MAX_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ def added_by(user: discord.abc.User) -> str:
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)  # a hint only: moderator_only() decides
 class Stories(commands.GroupCog, group_name="story", group_description="Curate indexed stories"):
-    """Moderators add, paste, remove, list and inspect stories."""
+    """Moderators add, paste, remove, review, list and inspect stories."""
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
@@ -173,6 +175,33 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
             embed=removed_embed(article), allowed_mentions=NONE
         )
 
+    @app_commands.command(name="review")
+    @app_commands.describe(
+        story="Start typing a title",
+        status="Retracted stories are never cited; disputed ones are marked where cited",
+        confidence="Your confidence in the story, 0-100",
+        note="Why (shown in /story info and beside disputed citations)",
+    )
+    @moderator_only()
+    async def review(
+        self,
+        interaction: discord.Interaction[NewsBot],
+        story: str,
+        status: Literal["verified", "disputed", "retracted", "unreviewed"],
+        confidence: app_commands.Range[int, 0, 100] | None = None,
+        note: app_commands.Range[str, 1, NOTE_MAX_CHARS] | None = None,
+    ) -> None:
+        """Record your review of a story: verified, disputed, retracted or unreviewed."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        article_id = await self.resolve(story)
+        article = await self.bot.run_core(
+            curation.review_story, self.bot.services, article_id, status, confidence, note,
+            added_by(interaction.user),
+        )  # fmt: skip
+        await interaction.followup.send(
+            embed=review_embed(article), ephemeral=True, allowed_mentions=NONE
+        )
+
     @app_commands.command(name="list")
     @moderator_only()
     async def list_stories(self, interaction: discord.Interaction[NewsBot]) -> None:
@@ -213,6 +242,7 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
             return curation.resolve_story(self.titles, given)
 
     @remove.autocomplete("story")
+    @review.autocomplete("story")
     @info.autocomplete("story")
     async def story_choices(
         self, interaction: discord.Interaction[NewsBot], current: str

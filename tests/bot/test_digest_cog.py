@@ -10,6 +10,7 @@ import discord
 import pytest
 
 from bot.client import NewsBot, make_bot
+from bot.digest_embeds import NOW_ANSWERED_NAME, UNANSWERED_NAME
 from bot.errors import DigestUnavailable
 from bot.limits import message_problems
 from index.services import Services
@@ -174,3 +175,16 @@ async def test_scheduler_checks_as_often_as_settings_say(services: Services) -> 
     async with make_bot(services, warm_model=False) as bot:
         await bot.load_extension("bot.cogs.digest")
         assert bot.get_cog("WeeklyDigest").scheduler.seconds == 0.5
+
+
+async def test_preview_lists_the_questions_we_could_not_answer(bot: NewsBot) -> None:
+    _with_digest(bot)
+    for question in ("Price of bananas in Peru?", "What is the price of bananas in Peru?"):
+        bot.services.ask(question)
+    bot.services.ask("Who won the 2026 FIFA World Cup final?", private=True)  # never shown
+    bot.clock = Clock(datetime.now(UTC) + timedelta(minutes=1))
+    fake = interaction(bot, moderator_by_role())
+    await invoke(command(bot, "digest preview"), bot.get_cog("WeeklyDigest"), fake)
+    fields = {f.name: f.value for m in sent(fake) for e in m["embeds"] for f in e.fields}
+    assert fields[UNANSWERED_NAME] == "1. Price of bananas in Peru? (×2)"
+    assert NOW_ANSWERED_NAME not in fields

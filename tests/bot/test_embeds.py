@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +15,7 @@ from bot.embeds import (
     choice_name,
     duplicate_embed,
     removal_embed,
+    review_embed,
     story_info_embed,
     story_list_embed,
     story_preview_embed,
@@ -54,6 +56,9 @@ PROVENANCE = st.builds(
     review_label=st.one_of(st.none(), TEXT),
     confidence=st.one_of(st.none(), st.integers(0, 100)),
     sources_reviewed=st.one_of(st.none(), st.integers(0, 10**6)),
+    note=st.one_of(st.none(), LONG_TEXT),
+    reviewed_by=st.one_of(st.none(), LONG_TEXT),
+    reviewed_at=st.one_of(st.none(), st.just(datetime(2026, 5, 12, 9, tzinfo=UTC))),
 )
 
 
@@ -137,6 +142,7 @@ def test_story_embeds_respect_every_limit(article: Article, outcome: str) -> Non
         duplicate_embed(article),
         removal_embed(article),
         story_info_embed(article),
+        review_embed(article),
     ):
         assert message_problems(None, [embed]) == []
     assert len(choice_name(article.title, article.date)) <= limits.CHOICE_NAME
@@ -175,5 +181,76 @@ def test_answer_embed_layout() -> None:
         "[1] **Title \\*with\\* @\u200beveryone** — Pub, May 11, 2026 — <https://example.com/a_b>"
         in (embed.description)
     )
-    assert "↳ verified · confidence 85/100 · 1 source reviewed" in embed.description
+    assert "↳ ✅ verified · 85/100 · 1 source" in embed.description
+    assert "disputed" not in embed.description
     assert embed.footer.text == "Answers quote indexed stories only. As of May 11, 2026."
+
+
+def test_disputed_citation_is_marked_on_its_excerpts_and_its_source_line() -> None:
+    disputed = Provenance(
+        review_status="disputed", confidence=40, sources_reviewed=1,
+        note="Figures **not** confirmed @everyone", reviewed_by="mod",
+        reviewed_at=datetime(2026, 5, 12, tzinfo=UTC),
+    )  # fmt: skip
+    cited = [
+        Citation(1, "a", "Verified story", None, "Pub", date(2026, 5, 11), ("It said so.",),
+                 Provenance(review_status="verified", confidence=85, sources_reviewed=1)),
+        Citation(2, "b", "Disputed story", None, "Pub", date(2026, 5, 10), ("It said otherwise.",),
+                 disputed),
+    ]  # fmt: skip
+    excerpts = (Excerpt("It said so.", 1), Excerpt("It said otherwise.", 2))
+    embed = answer_embed(Answer("Q?", False, excerpts, tuple(cited)))
+    body = embed.description
+    assert body.startswith(
+        "\u201cIt said so.\u201d [1]\n\u201cIt said otherwise.\u201d [2] (⚠️ disputed)"
+    )
+    assert "↳ ✅ verified · 85/100 · 1 source\n" in body
+    assert (
+        "↳ ⚠️ disputed · 40/100 · 1 source — Figures \\*\\*not\\*\\* confirmed @\u200beveryone"
+        in body
+    )
+
+
+def test_retracted_story_is_marked_in_list_and_info() -> None:
+    retracted = Article(
+        id="abc", title="Pulled story", text="Text of the story.",
+        provenance=Provenance(review_status="retracted", note="Source withdrew it",
+                              reviewed_by="mod", reviewed_at=datetime(2026, 5, 12, tzinfo=UTC)),
+        added_at=datetime(2026, 5, 1, tzinfo=UTC), added_by="ann",
+    )  # fmt: skip
+    listed = story_list_embed([retracted], 0)
+    assert "`abc` · ⛔ retracted" in listed.description
+    info = story_info_embed(retracted)
+    assert info.description.startswith("⛔ **Retracted**: answers never quote or cite this story.")
+    fields = {f.name: f.value for f in info.fields}
+    assert fields["Review"] == "⛔ retracted by mod, May 12, 2026"
+    assert fields["Review note"] == "Source withdrew it"
+
+
+def test_answer_embed_dates_excerpts_shows_disagreements_and_stale_note() -> None:
+    from index.models import Claim, Disagreement
+
+    cited = (
+        Citation(1, "a", "New", None, "Pub", date(2026, 9, 14), ("Pay is $200 per hour now.",)),
+        Citation(2, "b", "Old", None, "Pub", date(2026, 1, 5), ("Pay is $150 per hour now.",)),
+    )
+    excerpts = (Excerpt("Pay is $200 per hour now.", 1), Excerpt("Pay is $150 per hour now.", 2))
+    differ = Disagreement(
+        "figure",
+        ("hour", "pay"),
+        (Claim(1, "$200", date(2026, 9, 14)), Claim(2, "$150", date(2026, 1, 5))),
+    )
+    answer = Answer("Q?", False, excerpts, cited, disagreements=(differ,), stale_days=70)
+    embed = answer_embed(answer)
+    body = embed.description or ""
+    assert body.startswith(
+        "\u201cPay is $200 per hour now.\u201d [1] (Sep 14, 2026)\n"
+        "\u201cPay is $150 per hour now.\u201d [2] (Jan 5, 2026)\n\n"
+        "⚖️ Sources differ: [1] says $200 (Sep 14, 2026); [2] says $150 (Jan 5, 2026)."
+    )
+    footer = embed.footer.text or ""
+    assert "As of Sep 14, 2026." in footer and "70 days old" in footer
+    # Close dates: no per-excerpt dates; no disagreement, no note.
+    near = tuple(replace(c, published=date(2026, 9, 1 + c.n)) for c in cited)
+    plain = answer_embed(Answer("Q?", False, excerpts, near)).description or ""
+    assert "(Sep" not in plain.split("**Sources**")[0] and "⚖️" not in plain

@@ -18,10 +18,16 @@ EXPECTED = {
     "story remove": ["story"],
     "story list": [],
     "story info": ["story"],
+    "story review": ["story", "status", "confidence", "note"],
     "digest preview": [],
     "digest post": [],
+    "feedback": ["limit"],
+    "follow": ["question"],
+    "unfollow": ["question"],
+    "follows": [],
 }
-MODERATOR_ONLY = [path for path in EXPECTED if path != "ask"]
+MEMBER_COMMANDS = {"ask", "follow", "unfollow", "follows"}
+MODERATOR_ONLY = [path for path in EXPECTED if path not in MEMBER_COMMANDS]
 
 
 def _paths(bot: NewsBot) -> list[str]:
@@ -56,12 +62,13 @@ async def test_payload_is_guild_only_with_a_manage_server_hint(empty_bot: NewsBo
     payloads: dict[str, dict[str, Any]] = {
         c.name: c.to_dict(bot.tree) for c in bot.tree.get_commands()
     }
-    assert set(payloads) == {"ask", "story", "digest"}
+    assert set(payloads) >= {"ask", "story", "digest", "follow", "unfollow", "follows"}
     for payload in payloads.values():
         assert payload["contexts"] == [0]  # guild only
     manage_guild = discord.Permissions(manage_guild=True).value
     assert payloads["story"]["default_member_permissions"] == manage_guild
     assert payloads["digest"]["default_member_permissions"] == manage_guild
+    assert payloads["feedback"]["default_member_permissions"] == manage_guild
     assert payloads["ask"]["default_member_permissions"] is None
 
 

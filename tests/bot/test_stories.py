@@ -27,7 +27,7 @@ from tests.bot.support import (
 )
 
 MODERATOR_COMMANDS = [
-    "story add", "story paste", "story remove", "story list", "story info",
+    "story add", "story paste", "story remove", "story list", "story info", "story review",
     "digest preview", "digest post",
 ]  # fmt: skip
 STORY_TEXT = (
@@ -93,6 +93,8 @@ def _options(path: str) -> dict[str, Any]:
     """Return valid options for a command."""
     if path in ("story remove", "story info"):
         return {"story": "anything"}
+    if path == "story review":
+        return {"story": "anything", "status": "retracted"}
     if path == "story add":
         return {"url": STORY_URL}
     return {}

@@ -272,3 +272,17 @@ def test_build_digest_is_pure_and_one_line_summary_is_short() -> None:
     start = datetime(2026, 3, 2, tzinfo=UTC)
     digest = build_digest([article], [], start, start + timedelta(days=7), "UTC")
     assert digest.question_count == 0 and digest.top_questions == ()
+
+
+def test_privately_asked_questions_count_but_are_never_shown(tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "db.sqlite")
+    service = DigestService(registry, _settings(tmp_path))
+    now = datetime.now(UTC)
+    service.mark_posted(service.build(now - timedelta(days=1)))
+    for _ in range(3):
+        registry.log_question("Is my employer using AI to screen me?", False, [], 0.9, private=True)
+    for _ in range(2):
+        registry.log_question("Who won?", False, [], 0.9)
+    digest = service.build(now + timedelta(minutes=1))
+    assert digest.question_count == 5
+    assert [(q.text, q.count) for q in digest.top_questions] == [("Who won?", 2)]

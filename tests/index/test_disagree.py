@@ -81,3 +81,22 @@ def test_answer_shows_both_sides_with_dates(services: Services, tmp_path: Path) 
     assert {c["published"] for c in payload["disagreements"][0]["claims"]} == {
         "2026-03-01", "2026-04-10"}  # fmt: skip
     assert "Sources differ:" in answer_to_text(answer)
+
+
+def test_same_slot_figures_conflict_inside_otherwise_different_sentences() -> None:
+    new = (
+        "Screenwriters who train chatbots for AI labs are now earning up to $200 per hour, "
+        "according to three contractors who spoke on condition of anonymity."
+    )
+    old = (
+        "One industry insider described working for companies like Mercor and Outlier, earning "
+        "up to $150 per hour, often with irregular hours and uncertain job stability."
+    )
+    found = find_disagreements([Quoted(new, 1, date(2026, 9, 14)), Quoted(old, 2, None)])
+    assert [(d.kind, {c.value for c in d.claims}) for d in found] == [("figure", {"$200", "$150"})]
+    # The same words around a figure of another unit, or a different slot, are no conflict.
+    share = "The company raised up to $5 per share from investors in its latest offering round."
+    other = "The contractors said they were paid up to $7 per hour for grading chatbot replies."
+    assert find_disagreements([Quoted(share, 1, None), Quoted(other, 2, None)]) == []
+    percent = "Analysts said earnings grew up to 20% per year, according to three sources."
+    assert find_disagreements([Quoted(new, 1, None), Quoted(percent, 2, None)]) == []

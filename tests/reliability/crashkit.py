@@ -21,7 +21,12 @@ from tests.fakes import FakeEmbedder
 ROOT = Path(__file__).resolve().parents[2]
 # Small chunks: many Chroma writes per story, and more than 1,000 vectors in all, past the point
 # where Chroma persists its HNSW index, so kills land inside those writes too.
-WORKER_ENV = {"NEWSBOT_CHUNK_SIZE": "20", "NEWSBOT_CHUNK_OVERLAP": "0"}
+# Small ingestion batches: the run is written in several steps, so kills land between them too.
+WORKER_ENV = {
+    "NEWSBOT_CHUNK_SIZE": "20",
+    "NEWSBOT_CHUNK_OVERLAP": "0",
+    "NEWSBOT_INGEST_BATCH_TEXTS": "512",
+}
 # 100 made-up words, distinct in their first six letters (the fake embedder's crude stem).
 _VOCABULARY = [a + b for a in ("lum", "vec", "sil", "qua", "orb", "del", "nim", "cob", "fer", "tun")
                for b in ("ex", "ix", "on", "ar", "um", "el", "os", "ia", "ot", "ud")]  # fmt: skip

@@ -40,6 +40,10 @@ MODERATOR_COMMANDS: dict[str, list[dict[str, Any]]] = {
     "story remove": [{"name": "story", "type": 3, "value": "fa2d35f59c745"}],
     "story list": [],
     "story info": [{"name": "story", "type": 3, "value": "fa2d35f59c745"}],
+    "story review": [
+        {"name": "story", "type": 3, "value": "fa2d35f59c745"},
+        {"name": "status", "type": 3, "value": "retracted"},
+    ],
     "digest preview": [],
     "digest post": [],
 }

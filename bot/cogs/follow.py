@@ -1,0 +1,229 @@
+"""Followed questions: /follow, /unfollow, /follows, and re-answers when new stories arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot import limits
+from bot.checks import ask_cooldown
+from bot.client import NewsBot
+from bot.embeds import answer_embed
+from bot.follow_embeds import (
+    follow_choice_name,
+    followed_reply,
+    follows_embed,
+    notification_content,
+    only_mention,
+    unfollowed_reply,
+)
+from index.answer import clean_question
+from index.errors import FollowLimitError
+from index.follows import Follow, FollowUpdate
+
+log = logging.getLogger(__name__)
+
+NONE = discord.AllowedMentions.none()
+# How often stories are checked until cog_load applies NEWSBOT_FOLLOW_CHECK_SECONDS.
+CHECK_EVERY_SECONDS = 60.0
+Outcome = Literal["sent", "skipped", "retry"]
+
+
+class Follows(commands.Cog):
+    """Members follow questions and hear when a new story changes an answer."""
+
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+        self.service = bot.services.follows
+        # Every member's follows, for autocomplete (it cannot wait on the database). Only this
+        # cog changes follows, so the cache stays exact after cog_load fills it.
+        self.mine: dict[int, list[Follow]] = {}
+        self._checking = asyncio.Lock()  # one check (and delivery) at a time
+
+    async def cog_load(self) -> None:
+        """Load every follow, then start looking for new answers."""
+        self.mine = {}
+        for follow in await self.bot.run_core(self.service.all_follows):
+            self.mine.setdefault(follow.user_id, []).append(follow)
+        self.checker.change_interval(seconds=self.bot.settings.follow_check_seconds)
+        self.checker.start()
+
+    async def cog_unload(self) -> None:
+        """Stop the checker."""
+        self.checker.cancel()
+
+    # -- commands ---------------------------------------------------------------------------
+
+    @app_commands.command(name="follow")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        question="The question; I'll tell you when a new story changes its answer"
+    )
+    @ask_cooldown()
+    async def follow(self, interaction: discord.Interaction[NewsBot], question: str) -> None:
+        """Follow a question: get its answer again whenever a new story changes it."""
+        settings = self.bot.settings
+        # Bad questions and a full list are refused before deferring, from memory.
+        cleaned = clean_question(question, settings.max_question_chars).casefold()
+        mine = self.mine.get(interaction.user.id, [])
+        if len(mine) >= settings.follow_limit and all(
+            f.question.casefold() != cleaned for f in mine
+        ):
+            raise FollowLimitError(settings.follow_limit)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        followed = await self.bot.run_core(
+            self.service.follow,
+            interaction.user.id,
+            question,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            limit=settings.follow_limit,
+            today=self.bot.clock().date(),
+        )
+        await self._reload(interaction.user.id)
+        await interaction.followup.send(
+            followed_reply(followed, settings.follow_delivery, settings.follow_limit),
+            embed=answer_embed(followed.answer),
+            ephemeral=True,
+            allowed_mentions=NONE,
+        )
+
+    @app_commands.command(name="unfollow")
+    @app_commands.guild_only()
+    @app_commands.describe(question="A question you follow")
+    async def unfollow(self, interaction: discord.Interaction[NewsBot], question: str) -> None:
+        """Stop following a question."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        gone = await self.bot.run_core(self.service.unfollow, interaction.user.id, question)
+        await self._reload(interaction.user.id)
+        left = len(self.mine.get(interaction.user.id, []))
+        await interaction.followup.send(
+            unfollowed_reply(gone, left),
+            ephemeral=True,
+            allowed_mentions=NONE,
+        )
+
+    @app_commands.command(name="follows")
+    @app_commands.guild_only()
+    async def follows(self, interaction: discord.Interaction[NewsBot]) -> None:
+        """List the questions you follow (only you see it)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._reload(interaction.user.id)
+        settings = self.bot.settings
+        embed = follows_embed(
+            self.mine.get(interaction.user.id, []), settings.follow_limit, settings.follow_delivery
+        )
+        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NONE)
+
+    @unfollow.autocomplete("question")
+    async def follow_choices(
+        self, interaction: discord.Interaction[NewsBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggest the member's own followed questions, from memory."""
+        wanted = " ".join(current.split()).casefold()
+        found = [
+            f for f in self.mine.get(interaction.user.id, []) if wanted in f.question.casefold()
+        ]
+        return [
+            app_commands.Choice(name=follow_choice_name(f.question), value=str(f.id))
+            for f in found[: limits.AUTOCOMPLETE_CHOICES]
+        ]
+
+    async def _reload(self, user_id: int) -> None:
+        """Refresh one member's cached follows from the database."""
+        self.mine[user_id] = await self.bot.run_core(self.service.follows_of, user_id)
+
+    # -- checking and delivering ------------------------------------------------------------
+
+    @tasks.loop(seconds=CHECK_EVERY_SECONDS)
+    async def checker(self) -> None:
+        """Deliver new answers to followed questions; a failure is logged and retried next time."""
+        try:
+            await self.check_now()
+        except Exception:  # the loop must outlive a Discord or database hiccup
+            log.exception("followed questions not checked; retrying in %g s", self.checker.seconds)
+
+    @checker.before_loop
+    async def _before_checker(self) -> None:
+        """Wait for the gateway connection before the first check."""
+        await self.bot.wait_until_ready()
+
+    async def check_now(self) -> int:
+        """Re-answer followed questions if stories changed, deliver the news; return how many."""
+        async with self._checking:
+            found = await self.bot.run_core(self.service.check, self.bot.clock().date())
+            if found is None:
+                return 0
+            sent, complete = 0, True
+            for update in found.updates:
+                outcome = await self.deliver(update)
+                if outcome == "retry":
+                    complete = False  # not recorded: the next check finds it again
+                    continue
+                await self.bot.run_core(self.service.record, update)
+                sent += outcome == "sent"
+            if complete:
+                await self.bot.run_core(self.service.mark_checked, found.generation)
+            return sent
+
+    async def deliver(self, update: FollowUpdate) -> Outcome:
+        """Send one new answer by DM or in its channel, as settings say; never raise."""
+        follow = update.follow
+        if all(f.id != follow.id for f in self.mine.get(follow.user_id, [])):
+            return "skipped"  # unfollowed while the check ran
+        embed = answer_embed(update.answer)
+        try:
+            if self.bot.settings.follow_delivery == "dm":
+                try:
+                    await self._send_dm(follow, embed)
+                    return "sent"
+                except discord.Forbidden:
+                    # Closed DMs: the /follow reply said we would mention them instead.
+                    log.info("follow %d: DMs closed, posting in its channel", follow.id)
+                    return await self._send_to_channel(follow, embed, dm_closed=True)
+            return await self._send_to_channel(follow, embed)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            log.warning("follow %d: not delivered, skipped (%s)", follow.id, exc)
+            return "skipped"
+        except discord.HTTPException as exc:
+            if exc.status >= 500:  # Discord's side: try again at the next check
+                log.warning("follow %d: delivery failed, will retry (%s)", follow.id, exc)
+                return "retry"
+            log.error("follow %d: delivery refused, skipped (%s)", follow.id, exc)
+            return "skipped"
+
+    async def _send_dm(self, follow: Follow, embed: discord.Embed) -> None:
+        """Send a new answer to the member's DMs."""
+        dm = await self.bot.create_dm(discord.Object(id=follow.user_id))
+        await dm.send(notification_content(follow.question), embed=embed, allowed_mentions=NONE)
+
+    async def _send_to_channel(
+        self, follow: Follow, embed: discord.Embed, *, dm_closed: bool = False
+    ) -> Outcome:
+        """Post a new answer where the member followed, mentioning them and nobody else."""
+        if follow.channel_id is None:
+            log.warning("follow %d: no channel recorded, skipped", follow.id)
+            return "skipped"
+        cached = self.bot.get_channel(follow.channel_id)
+        channel: discord.abc.Messageable = (
+            cached
+            if isinstance(cached, discord.abc.Messageable)
+            # Not cached: a partial channel can still send, no need to fetch it first.
+            else self.bot.get_partial_messageable(follow.channel_id, guild_id=follow.guild_id)
+        )
+        await channel.send(
+            notification_content(follow.question, follow.user_id, dm_closed=dm_closed),
+            embed=embed,
+            allowed_mentions=only_mention(follow.user_id),
+        )
+        return "sent"
+
+
+async def setup(bot: NewsBot) -> None:
+    """Add the Follows cog."""
+    await bot.add_cog(Follows(bot))

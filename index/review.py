@@ -1,0 +1,76 @@
+"""Moderator reviews of stories: validate, store, and return the story as answers now see it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from index.errors import ArticleNotFoundError, InvalidReviewError
+from index.models import REVIEW_STATUSES, Article, ReviewStatus
+from index.registry import Registry
+
+# A note is shown under the story in /story info and beside disputed citations: keep it short.
+NOTE_MAX_CHARS = 300
+REVIEWER_MAX_CHARS = 100
+# Control characters and bidi overrides would make the note read differently from what it says.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def check_status(status: str) -> ReviewStatus:
+    """Return the status when it is one of the four review statuses; raise otherwise."""
+    wanted = status.strip().lower()
+    for known in REVIEW_STATUSES:
+        if wanted == known:
+            return known
+    raise InvalidReviewError(
+        f"Unknown review status {status[:40]!r}; use one of: {', '.join(REVIEW_STATUSES)}."
+    )
+
+
+def check_confidence(confidence: int | None) -> int | None:
+    """Return a confidence of 0-100 (or None); raise otherwise."""
+    if confidence is None:
+        return None
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, int)
+        or not 0 <= confidence <= 100
+    ):
+        raise InvalidReviewError(
+            f"Confidence must be a whole number from 0 to 100, not {confidence!r}."
+        )
+    return confidence
+
+
+def clean_note(note: str | None) -> str | None:
+    """Return the note on one line without control characters (None when empty); raise if long."""
+    if note is None:
+        return None
+    text = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", note)).split())
+    if len(text) > NOTE_MAX_CHARS:
+        raise InvalidReviewError(
+            f"The note is {len(text)} characters long; please keep it under {NOTE_MAX_CHARS}."
+        )
+    return text or None
+
+
+def review_story(
+    registry: Registry,
+    article_id: str,
+    status: str,
+    *,
+    confidence: int | None = None,
+    note: str | None = None,
+    reviewed_by: str | None = None,
+) -> Article:
+    """Record a moderator's review of a story and return the story with it applied."""
+    checked = check_status(status)
+    confidence = check_confidence(confidence)
+    note = clean_note(note)
+    by = " ".join((reviewed_by or "").split())[:REVIEWER_MAX_CHARS] or None
+    if not registry.set_review(article_id, checked, confidence, note, by):
+        raise ArticleNotFoundError(article_id)
+    article = registry.get_article(article_id)
+    if article is None:  # removed between the two calls
+        raise ArticleNotFoundError(article_id)
+    return article

@@ -1,0 +1,215 @@
+"""Followed questions in the core: storage, limits, and which new stories are news to whom."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from index.errors import FollowLimitError, FollowNotFoundError, InvalidQuestionError
+from index.follows import FollowCheck, FollowService, answer_signature
+from index.services import Services, build_services
+from index.settings import Settings
+from tests.fakes import FakeEmbedder
+from tests.follow_stories import EU_FINE, EU_QUESTION, FITBIT, PAY_QUESTION, TRAINER_PAY, add_story
+
+ANN, BOB = 1001, 1002
+
+
+def _deliver_all(follows: FollowService) -> FollowCheck | None:
+    """Check as the bot does: every update delivered and recorded, then the check marked."""
+    found = follows.check()
+    if found is not None:
+        for update in found.updates:
+            follows.record(update)
+        follows.mark_checked(found.generation)
+    return found
+
+
+def _updates(follows: FollowService) -> list[tuple[int, str]]:
+    found = _deliver_all(follows)
+    return [] if found is None else [(u.follow.user_id, u.follow.question) for u in found.updates]
+
+
+def test_follow_answers_now_without_logging_and_is_stored(seeded: Services) -> None:
+    follows = seeded.follows
+    followed = follows.follow(ANN, f"  {EU_QUESTION}\u202e ", guild_id=7, channel_id=8)
+    assert followed.created and followed.count == 1
+    assert followed.answer.refused  # the seeds are about Hollywood writers, not EU fines
+    paid = follows.follow(ANN, PAY_QUESTION, guild_id=7, channel_id=8)
+    assert not paid.answer.refused
+    assert "AI trainers" in paid.answer.text  # a seed story covers it
+    [first, second] = follows.follows_of(ANN)
+    assert first.question == EU_QUESTION  # cleaned: no control characters, no outer spaces
+    assert (first.guild_id, first.channel_id, first.signature) == (7, 8, "refused")
+    assert second.signature == answer_signature(paid.answer)
+    assert second.cited == {c.article_id for c in paid.answer.citations}
+    assert seeded.registry.count_questions() == 0  # following is not asking
+
+
+def test_follow_survives_a_restart(settings: Settings) -> None:
+    services = build_services(settings, embedder=FakeEmbedder())
+    services.ensure_samples()
+    services.follows.follow(ANN, EU_QUESTION, guild_id=7, channel_id=8)
+    assert _updates(services.follows) == []
+    services.close()
+
+    reopened = build_services(settings, embedder=FakeEmbedder())
+    [kept] = reopened.follows.follows_of(ANN)
+    assert (kept.question, kept.channel_id, kept.signature) == (EU_QUESTION, 8, "refused")
+    assert reopened.follows.check() is None  # the last completed check is remembered too
+    add_story(reopened, EU_FINE)  # e.g. by `newsbot ingest` while the bot was down
+    assert _updates(reopened.follows) == [(ANN, EU_QUESTION)]
+    reopened.close()
+
+
+def test_limit_is_enforced_with_a_clear_message(seeded: Services) -> None:
+    follows = seeded.follows
+    follows.follow(ANN, EU_QUESTION, limit=2)
+    follows.follow(ANN, PAY_QUESTION, limit=2)
+    with pytest.raises(FollowLimitError) as caught:
+        follows.follow(ANN, "Which companies hire writers to train chatbots?", limit=2)
+    assert caught.value.user_message() == (
+        "You already follow 2 questions, the most allowed: unfollow one first."
+    )
+    again = follows.follow(ANN, PAY_QUESTION.upper(), limit=2)  # the same question: allowed
+    assert not again.created and again.follow.question == PAY_QUESTION
+    assert len(follows.follows_of(ANN)) == 2
+    assert follows.follow(BOB, PAY_QUESTION, limit=2).created  # the limit is per member
+
+
+def test_limit_defaults_to_the_setting(settings: Settings) -> None:
+    services = build_services(
+        settings.model_copy(update={"follow_limit": 1}), embedder=FakeEmbedder()
+    )
+    services.follows.follow(ANN, EU_QUESTION)
+    with pytest.raises(FollowLimitError, match="follow 1 question,"):
+        services.follows.follow(ANN, PAY_QUESTION)
+    services.close()
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "???", "\u200b\u200b", "x" * 501])
+def test_bad_question_is_refused_and_nothing_is_stored(seeded: Services, bad: str) -> None:
+    with pytest.raises(InvalidQuestionError):
+        seeded.follows.follow(ANN, bad)
+    assert seeded.follows.all_follows() == []
+
+
+def test_a_new_story_that_answers_notifies_once(seeded: Services) -> None:
+    follows = seeded.follows
+    follows.follow(ANN, EU_QUESTION, channel_id=8)
+    assert _updates(follows) == []
+    eu = add_story(seeded, EU_FINE)
+
+    found = follows.check()
+    assert found is not None
+    [update] = found.updates
+    assert update.follow.user_id == ANN and not update.answer.refused
+    assert [c.article_id for c in update.answer.citations] == [eu]
+    assert "fined Meta 200 million euros" in update.answer.text
+    follows.record(update)
+    follows.mark_checked(found.generation)
+
+    assert follows.check() is None  # nothing changed: two small reads, no answering
+    assert follows.follows_of(ANN)[0].signature == update.signature
+    assert seeded.registry.count_questions() == 0  # re-answers are not logged either
+
+
+def test_a_newer_figure_notifies_with_the_new_story_first(seeded: Services) -> None:
+    follows = seeded.follows
+    follows.follow(ANN, PAY_QUESTION)
+    _deliver_all(follows)
+    pay = add_story(seeded, TRAINER_PAY)
+    found = follows.check()
+    assert found is not None
+    [update] = found.updates
+    assert update.answer.citations[0].article_id == pay
+    assert "up to $200 per hour" in update.answer.excerpts[0].text
+
+
+def test_an_unrelated_story_sends_nothing(seeded: Services) -> None:
+    follows = seeded.follows
+    follows.follow(ANN, EU_QUESTION)
+    follows.follow(BOB, PAY_QUESTION)
+    _deliver_all(follows)
+    add_story(seeded, FITBIT)
+    found = _deliver_all(follows)
+    assert found is not None and found.updates == ()  # checked, and nothing to say
+
+
+def test_unfollow_stops_notifications(seeded: Services) -> None:
+    follows = seeded.follows
+    followed = follows.follow(ANN, EU_QUESTION)
+    follows.follow(BOB, EU_QUESTION)
+    assert follows.unfollow(ANN, str(followed.follow.id)).question == EU_QUESTION
+    with pytest.raises(FollowNotFoundError):
+        follows.unfollow(ANN, EU_QUESTION)
+    with pytest.raises(FollowNotFoundError):  # another member's follow id is not theirs to drop
+        follows.unfollow(ANN, str(follows.follows_of(BOB)[0].id))
+    add_story(seeded, EU_FINE)
+    assert _updates(follows) == [(BOB, EU_QUESTION)]
+
+
+def test_unfollow_by_question_text_in_any_case(seeded: Services) -> None:
+    seeded.follows.follow(ANN, PAY_QUESTION)
+    seeded.follows.unfollow(ANN, f" {PAY_QUESTION.lower()} ")
+    assert seeded.follows.follows_of(ANN) == []
+
+
+def test_removing_a_story_does_not_notify(seeded: Services) -> None:
+    follows = seeded.follows
+    follows.follow(ANN, PAY_QUESTION)
+    pay = add_story(seeded, TRAINER_PAY)
+    assert _updates(follows) == [(ANN, PAY_QUESTION)]
+    seeded.ingestor.remove(pay)  # the answer falls back to the seed it cited before
+    assert _updates(follows) == []
+
+
+def test_same_question_is_answered_once_for_every_member(
+    seeded: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    follows = seeded.follows
+    follows.follow(ANN, EU_QUESTION)
+    follows.follow(BOB, EU_QUESTION.lower())
+    add_story(seeded, EU_FINE)
+    calls: list[str] = []
+    answer = seeded.answerer.answer
+    monkeypatch.setattr(
+        seeded.answerer, "answer", lambda q, **kw: calls.append(q) or answer(q, **kw)
+    )
+    assert sorted(u for u, _ in _updates(follows)) == [ANN, BOB]
+    assert len(calls) == 1
+
+
+def test_an_update_not_recorded_comes_back_and_recorded_ones_do_not(seeded: Services) -> None:
+    follows = seeded.follows
+    follows.follow(ANN, EU_QUESTION)
+    follows.follow(BOB, EU_QUESTION)
+    add_story(seeded, EU_FINE)
+    found = follows.check()
+    assert found is not None and len(found.updates) == 2
+    delivered = next(u for u in found.updates if u.follow.user_id == ANN)
+    follows.record(delivered)  # BOB's delivery failed: no record, no mark_checked
+    assert _updates(follows) == [(BOB, EU_QUESTION)]
+    assert _updates(follows) == []
+
+
+def test_a_story_seen_by_a_later_follow_is_still_news_to_earlier_ones(seeded: Services) -> None:
+    follows = seeded.follows
+    follows.follow(ANN, EU_QUESTION)
+    add_story(seeded, EU_FINE)
+    # BOB follows after the story landed: his answer already cites it, so it is not news to
+    # him; noting that must not hide it from ANN, who followed before it.
+    bob = follows.follow(BOB, EU_QUESTION)
+    assert not bob.answer.refused
+    assert _updates(follows) == [(ANN, EU_QUESTION)]
+
+
+def test_signature_is_what_is_cited_and_quoted(seeded: Services) -> None:
+    answer = seeded.ask(PAY_QUESTION, log_question=False)
+    assert answer_signature(answer) == answer_signature(replace(answer, confidence=0.1))
+    first = answer.citations[0]
+    other = replace(first, excerpts=("Another sentence of the same story.",))
+    changed = replace(answer, citations=(other, *answer.citations[1:]))
+    assert answer_signature(changed) != answer_signature(answer)
+    assert answer_signature(replace(answer, refused=True)) == "refused"

@@ -43,6 +43,13 @@ WRITERS = "Are Hollywood writers being replaced by AI?"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start each test's clock when the test starts: stories are stamped with the real time,
+    and a module-level time would be minutes old by the time a late test in a long run adds one."""
+    monkeypatch.setitem(globals(), "NOW", datetime.now(UTC).replace(microsecond=0))
+
+
 def _ask(services: Services, question: str, at: datetime, *, private: bool = False) -> int:
     """Ask (and log) a question, then move its log entry to `at`; return its id."""
     qid = services.ask(question, private=private).question_id

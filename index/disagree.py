@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from itertools import combinations
 
 from index.excerpts import stem_terms
@@ -26,7 +27,13 @@ _MIN_JACCARD = 0.25
 # Two figures fill the same slot when the words around them agree: "earning up to $200 per hour"
 # and "earning up to $150 per hour" conflict even inside otherwise different sentences.
 _SLOT_WORDS = 3  # words looked at on each side of a figure
-_MIN_SLOT_SHARED = 4  # of those six, how many must match (one of them a content word)
+_MIN_SLOT_SHARED = 4  # of those six, how many must match…
+_MIN_SLOT_CONTENT = 2  # …of which this many content words ("earning", "hour"), not time words
+# Words that place a figure in time rather than say what it measures ("in the last year").
+_TIME_WORDS = (
+    "last next past previous this year years month months week weeks day days quarter quarters "
+    "ago today yesterday annual annually daily weekly monthly"
+)
 _WORD = re.compile(r"[a-z]+")
 
 
@@ -130,6 +137,12 @@ def figure_slots(text: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]
     return slots
 
 
+@cache
+def _time_stems() -> frozenset[str]:
+    """Return the stems of the time words (computed on first use, not at import)."""
+    return stem_terms(_TIME_WORDS)
+
+
 def _same_slot_figures(a: str, b: str) -> tuple[tuple[str, ...], tuple[str, str]] | None:
     """Return (shared context, two values) for figures of one unit in the same slot, or None."""
     for va, before_a, after_a in figure_slots(a):
@@ -137,7 +150,8 @@ def _same_slot_figures(a: str, b: str) -> tuple[tuple[str, ...], tuple[str, str]
             if va == vb or _unit(va) != _unit(vb):
                 continue
             shared = [w for w in before_a if w in before_b] + [w for w in after_a if w in after_b]
-            if len(shared) >= _MIN_SLOT_SHARED and stem_terms(" ".join(shared)):
+            content = stem_terms(" ".join(shared)) - _time_stems()
+            if len(shared) >= _MIN_SLOT_SHARED and len(content) >= _MIN_SLOT_CONTENT:
                 return tuple(shared), (va, vb)
     return None
 

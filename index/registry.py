@@ -301,8 +301,10 @@ class Registry:
             ready = "SELECT 1 FROM articles WHERE id = ? AND status = 'ready'"
             if db.execute(ready, (article_id,)).fetchone() is None:
                 return False
-            old = db.execute("SELECT status FROM reviews WHERE article_id = ?", (article_id,))
-            was = (old.fetchone() or [None])[0]
+            old = db.execute(
+                f"SELECT {_RETRACTED} FROM articles a {_REVIEWS} WHERE a.id = ?", (article_id,)
+            )
+            was_retracted = bool(old.fetchone()[0])
             db.execute(
                 "INSERT INTO reviews (article_id, status, confidence, note, reviewed_by,"
                 " reviewed_at) VALUES (?,?,?,?,?,?) ON CONFLICT(article_id) DO UPDATE SET"
@@ -313,16 +315,16 @@ class Registry:
             )
             # Retrieval caches (the BM25 index, the retracted set) follow the generation; other
             # statuses are read with each article, so they need no rebuild.
-            if (was == "retracted") != (status == "retracted"):
+            if was_retracted != (status == "retracted"):
                 _bump_generation(db)
             return True
 
     def retracted_chunk_counts(self) -> dict[str, int]:
-        """Return {article id: chunk count} for ready stories a moderator retracted."""
+        """Return {article id: chunk count} for ready stories that are retracted."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT a.id, a.chunk_count FROM reviews r JOIN articles a ON a.id = r.article_id"
-                " WHERE r.status = 'retracted' AND a.status = 'ready'"
+                f"SELECT a.id, a.chunk_count FROM articles a {_REVIEWS}"
+                f" WHERE a.status = 'ready' AND {_RETRACTED}"
             ).fetchall()
         return {r[0]: int(r[1]) for r in rows}
 
@@ -348,8 +350,8 @@ class Registry:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT c.id, a.title || char(10) || c.text FROM chunks c"
-                f" JOIN articles a ON a.id = c.article_id {_NOT_RETRACTED}"
-                " WHERE a.status = 'ready' AND r.article_id IS NULL ORDER BY c.rowid"
+                f" JOIN articles a ON a.id = c.article_id {_REVIEWS}"
+                f" WHERE a.status = 'ready' AND NOT {_RETRACTED} ORDER BY c.rowid"
             ).fetchall()
         return [(r[0], r[1]) for r in rows]
 
@@ -362,8 +364,8 @@ class Registry:
             # The reviews lookup is by primary key per row: no scan, whatever the index size.
             rows = self._conn.execute(
                 f"SELECT c.id, c.article_id, c.kind, c.text FROM chunks c JOIN articles a"
-                f" ON a.id = c.article_id {_NOT_RETRACTED} WHERE a.status = 'ready'"
-                f" AND r.article_id IS NULL AND c.id IN ({marks})",
+                f" ON a.id = c.article_id {_REVIEWS} WHERE a.status = 'ready'"
+                f" AND NOT {_RETRACTED} AND c.id IN ({marks})",
                 list(chunk_ids),
             ).fetchall()
         return {r[0]: (r[1], r[2], r[3]) for r in rows}
@@ -437,7 +439,7 @@ class Registry:
         with self._lock:
             rows = self._conn.execute(
                 f"{_SELECT_ARTICLES} WHERE a.status = 'ready' AND a.added_at >= ?"
-                " AND COALESCE(r.status, '') != 'retracted' ORDER BY a.added_at DESC, a.id",
+                f" AND NOT {_RETRACTED} ORDER BY a.added_at DESC, a.id",
                 (since.astimezone(UTC).isoformat(timespec="seconds"),),
             ).fetchall()
         return [_article_from_row(r) for r in rows]
@@ -464,8 +466,10 @@ _SELECT_ARTICLES = (
     " r.reviewed_by AS r_by, r.reviewed_at AS r_at FROM articles a"
     " LEFT JOIN reviews r ON r.article_id = a.id"
 )
-# Joined as `r`; `r.article_id IS NULL` then keeps only stories that are not retracted.
-_NOT_RETRACTED = "LEFT JOIN reviews r ON r.article_id = c.article_id AND r.status = 'retracted'"
+# A story is retracted when a moderator's review says so or, without one, when the page itself
+# says so (a moderator's review replaces the page's status). Needs `a` articles joined with:
+_REVIEWS = "LEFT JOIN reviews r ON r.article_id = a.id"
+_RETRACTED = "COALESCE(r.status, json_extract(a.provenance, '$.review_status'), '') = 'retracted'"
 # What a story states about itself; a moderator's review lives in the reviews table instead.
 _PAGE_PROVENANCE = ("review_status", "review_label", "confidence", "sources_reviewed",
                     "official_sources")  # fmt: skip
@@ -473,9 +477,26 @@ _PAGE_PROVENANCE = ("review_status", "review_label", "confidence", "sources_revi
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:
     """Add columns that databases created by older versions lack (CREATE IF NOT EXISTS won't)."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(questions)")}
-    if "private" not in columns:
-        db.execute("ALTER TABLE questions ADD COLUMN private INTEGER NOT NULL DEFAULT 0")
+    if "private" in _columns(db, "questions"):
+        return  # the usual case: no write lock taken at start-up
+    # One write transaction, re-checked inside: a second process opening the same old database
+    # waits, then finds the column there.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if "private" not in _columns(db, "questions"):
+            db.execute("ALTER TABLE questions ADD COLUMN private INTEGER NOT NULL DEFAULT 0")
+            # Older versions answered /ask private:True without recording it: whether those
+            # questions were private is unknown, so none of them is ever shown in a digest.
+            db.execute("UPDATE questions SET private = 1")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    """Return the column names of a table."""
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:

@@ -98,5 +98,9 @@ def test_same_slot_figures_conflict_inside_otherwise_different_sentences() -> No
     share = "The company raised up to $5 per share from investors in its latest offering round."
     other = "The contractors said they were paid up to $7 per hour for grading chatbot replies."
     assert find_disagreements([Quoted(share, 1, None), Quoted(other, 2, None)]) == []
+    # Sharing only function and time words is no shared subject: revenue growth vs headcount.
+    growth = "Nvidia said its data center revenue grew by 5% in the last year."
+    cuts = "Intel cut its workforce, and headcount shrank by 20% in the last year."
+    assert find_disagreements([Quoted(growth, 1, None), Quoted(cuts, 2, None)]) == []
     percent = "Analysts said earnings grew up to 20% per year, according to three sources."
     assert find_disagreements([Quoted(new, 1, None), Quoted(percent, 2, None)]) == []

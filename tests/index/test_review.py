@@ -286,3 +286,35 @@ def test_cli_review_refuses_bad_input(
         cli.main(["review", seed, "--status", "bogus"])
     assert "invalid choice" in capsys.readouterr().err
     assert seeded.registry.get_article(seed) == before
+
+
+# -- a page that declares itself retracted --------------------------------------------------------
+
+PAGE_RETRACTED = "Zorblax Raises Money\nReview status\nRetracted\nConfidence\n70%\n" + ZORB_TEXT
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_a_page_retracted_story_is_never_cited_nor_in_the_digest(
+    settings: Settings, mode: str
+) -> None:
+    services = build_services(
+        settings.model_copy(update={"max_excerpts": 1, "retriever": mode}), embedder=FakeEmbedder()
+    )
+    try:
+        bad = _story(services, PAGE_RETRACTED, "zorblax-raises")
+        other = _story(services, ZORB_ECHO, "zorblax-rival-report", when="2026-05-09")
+        assert services.registry.get_article(bad).provenance.retracted  # type: ignore[union-attr]
+        # It takes no retrieval slot, so the other story answers even with room for one excerpt.
+        hits = services.retriever.search(ZORB_QUESTION, 50)
+        assert hits and all(h.article_id != bad for h in hits)
+        answer = services.ask(ZORB_QUESTION, log_question=False)
+        assert not answer.refused and {c.article_id for c in answer.citations} == {other}
+        since = datetime(2000, 1, 1, tzinfo=UTC)
+        assert [a.id for a in services.registry.articles_added_since(since)] == [other]
+        # A moderator's review replaces the page's status: reinstated, it is cited again.
+        start = services.registry.generation()
+        review_story(services.registry, bad, "verified", reviewed_by="mod")
+        assert services.registry.generation() == start + 1
+        assert bad in {h.article_id for h in services.retriever.search(ZORB_QUESTION, 50)}
+    finally:
+        services.close()

@@ -42,6 +42,16 @@ class Follow:
     # Stories the checker first saw at a later generation are new to this follow.
     seen_generation: int
 
+    @property
+    def key(self) -> str:
+        """Return what makes two questions one follow: the text in any letter case."""
+        return question_key(self.question)
+
+    @property
+    def ref(self) -> str:
+        """Return how /unfollow autocomplete names this follow, e.g. '#12'."""
+        return f"#{self.id}"
+
 
 @dataclass(frozen=True, slots=True)
 class Followed:
@@ -77,6 +87,11 @@ def answer_signature(answer: Answer) -> str:
         return REFUSED_SIGNATURE
     pairs = sorted((c.article_id, excerpt) for c in answer.citations for excerpt in c.excerpts)
     return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:32]
+
+
+def question_key(question: str) -> str:
+    """Return a cleaned question casefolded: "Über X" and "über x" are one follow."""
+    return question.casefold()  # SQLite's NOCASE folds ASCII letters only
 
 
 def cited_ids(answer: Answer) -> frozenset[str]:
@@ -119,25 +134,29 @@ class FollowService:
                 raise FollowLimitError(limit)
             # Following again moves delivery to this channel and counts as seeing this answer.
             db.execute(
-                "INSERT INTO follows (user_id, guild_id, channel_id, question, created_at,"
-                " answer_signature, cited, seen_generation) VALUES (?,?,?,?,?,?,?,?)"
-                " ON CONFLICT (user_id, question) DO UPDATE SET guild_id = excluded.guild_id,"
+                "INSERT INTO follows (user_id, guild_id, channel_id, question, question_key,"
+                " created_at, answer_signature, cited, seen_generation) VALUES (?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (user_id, question_key) DO UPDATE SET guild_id = excluded.guild_id,"
                 " channel_id = excluded.channel_id, answer_signature = excluded.answer_signature,"
                 " cited = excluded.cited,"
                 " seen_generation = MAX(seen_generation, excluded.seen_generation)",
-                (user_id, guild_id, channel_id, question, _now(), signature, cited, generation),
-            )
+                (user_id, guild_id, channel_id, question, question_key(question), _now(),
+                 signature, cited, generation),
+            )  # fmt: skip
             count = _count(db, user_id)
         found = self._find(user_id, question)
         assert found is not None  # written just now
         return Followed(found, answer, created=existing is None, count=count)
 
     def unfollow(self, user_id: int, given: str) -> Follow:
-        """Stop following a question, named by follow id (autocomplete) or by its text."""
+        """Stop following a question, named by its ref ('#12', from autocomplete) or its text."""
         mine = self.follows_of(user_id)
-        wanted = " ".join(given.split()).casefold()
-        match = next((f for f in mine if str(f.id) == given.strip()), None) or next(
-            (f for f in mine if f.question.casefold() == wanted), None
+        given = given.strip()
+        wanted = question_key(" ".join(given.split()))
+        # A ref first: a member typing "#12" meaning a question they follow is far less likely
+        # than autocomplete naming follow #12. Plain text, numbers included, is a question.
+        match = next((f for f in mine if f.ref == given), None) or next(
+            (f for f in mine if f.key == wanted), None
         )
         if match is None:
             raise FollowNotFoundError(given)
@@ -166,7 +185,9 @@ class FollowService:
 
         Returns None when nothing changed (two small reads), else the updates to deliver. The
         caller delivers each, calls record() for it, then mark_checked(); an update not recorded
-        (a failed delivery) comes back at the next check.
+        (a failed delivery) comes back at the next check. Delivery is thus at least once: if the
+        process stops after sending an update but before recording it, the member gets it again
+        after a restart. A rare repeat is accepted rather than risking a lost notification.
         """
         if str(self._registry.generation()) == self._registry.get_meta(CHECKED_KEY):
             return None
@@ -177,7 +198,7 @@ class FollowService:
         answers: dict[str, Answer] = {}  # members often follow the same question
         updates = []
         for follow in follows:
-            key = follow.question.casefold()
+            key = follow.key
             if key not in answers:
                 answer = self._answer(follow, today or date.today())
                 if answer is None:
@@ -236,15 +257,26 @@ class FollowService:
     # -- storage helpers --------------------------------------------------------------------
 
     def _snapshot(self) -> int:
-        """Note when each ready story was first seen; return the generation noted."""
+        """Note when each citable story was first seen; return the generation noted."""
         # One write transaction: no story can become ready between reading the generation and
         # noting the stories, so every story's first-seen generation is exact.
         with self._registry.transaction() as db:
             generation = self._registry.generation()
+            # A story that left the citable set (removed, being rewritten, retracted) is
+            # forgotten: when it comes back it is new again, to follows made while it was away.
+            db.execute(
+                "DELETE FROM follow_seen WHERE article_id NOT IN"
+                " (SELECT id FROM articles WHERE status = 'ready')"
+            )
             db.execute(
                 "INSERT OR IGNORE INTO follow_seen (article_id, generation)"
                 " SELECT id, ? FROM articles WHERE status = 'ready'",
                 (generation,),
+            )
+            # The registry's own notion of retracted, the one retrieval uses.
+            retracted = self._registry.retracted_chunk_counts()
+            db.executemany(
+                "DELETE FROM follow_seen WHERE article_id = ?", [(a,) for a in retracted]
             )
         return generation
 
@@ -260,8 +292,8 @@ class FollowService:
         """Return a member's follow of a question (any letter case), or None."""
         with self._registry.read() as db:
             row = db.execute(
-                f"SELECT {_COLUMNS} FROM follows WHERE user_id = ? AND question = ?",
-                (user_id, question),
+                f"SELECT {_COLUMNS} FROM follows WHERE user_id = ? AND question_key = ?",
+                (user_id, question_key(question)),
             ).fetchone()
         return _follow(row) if row else None
 

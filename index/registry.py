@@ -89,12 +89,14 @@ CREATE TABLE IF NOT EXISTS follows (
     user_id INTEGER NOT NULL,
     guild_id INTEGER,
     channel_id INTEGER,
-    question TEXT NOT NULL COLLATE NOCASE,  -- "AI jobs?" and "ai jobs?" are one follow
+    question TEXT NOT NULL,
+    -- The question casefolded (index/follows.py): "Über X?" and "über x?" are one follow.
+    question_key TEXT NOT NULL,
     created_at TEXT NOT NULL,
     answer_signature TEXT NOT NULL DEFAULT '',  -- what the last answer sent cited and quoted
     cited TEXT NOT NULL DEFAULT '[]',  -- the story ids that answer cited (JSON)
     seen_generation INTEGER NOT NULL DEFAULT 0,  -- stories first seen later are new to it
-    UNIQUE (user_id, question)
+    UNIQUE (user_id, question_key)
 );
 -- The generation at which the follow checker first saw each story ready (see index/follows.py).
 CREATE TABLE IF NOT EXISTS follow_seen (
@@ -145,6 +147,7 @@ class Registry:
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
             _add_missing_columns(self._conn)
+            _add_follow_keys(self._conn)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -497,6 +500,41 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
     """Return the column names of a table."""
     return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _add_follow_keys(db: sqlite3.Connection) -> None:
+    """Give follows of older databases their question_key, keeping the older of two that clash."""
+    if "question_key" in _columns(db, "follows"):
+        return
+    # Another process may be opening this database too: the write lock makes it wait, and the
+    # check is made again once holding it, so the column is never added twice ("duplicate
+    # column") and no process sees it added but not yet filled or indexed.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if "question_key" not in _columns(db, "follows"):
+            _fill_follow_keys(db)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _fill_follow_keys(db: sqlite3.Connection) -> None:
+    """Add question_key, fill it, drop the newer of two follows it makes one, and index it."""
+    db.execute("ALTER TABLE follows ADD COLUMN question_key TEXT NOT NULL DEFAULT ''")
+    kept: set[tuple[int, str]] = set()
+    for follow_id, user_id, question in db.execute(
+        "SELECT id, user_id, question FROM follows ORDER BY id"
+    ).fetchall():
+        key = question.casefold()  # as index.follows.question_key, which imports this module
+        if (user_id, key) in kept:
+            db.execute("DELETE FROM follows WHERE id = ?", (follow_id,))
+            continue
+        kept.add((user_id, key))
+        db.execute("UPDATE follows SET question_key = ? WHERE id = ?", (key, follow_id))
+    db.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS follows_question_key ON follows(user_id, question_key)"
+    )
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:

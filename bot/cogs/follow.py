@@ -24,7 +24,7 @@ from bot.follow_embeds import (
 )
 from index.answer import clean_question
 from index.errors import FollowLimitError
-from index.follows import Follow, FollowUpdate
+from index.follows import Follow, FollowUpdate, question_key
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +69,9 @@ class Follows(commands.Cog):
         """Follow a question: get its answer again whenever a new story changes it."""
         settings = self.bot.settings
         # Bad questions and a full list are refused before deferring, from memory.
-        cleaned = clean_question(question, settings.max_question_chars).casefold()
+        key = question_key(clean_question(question, settings.max_question_chars))
         mine = self.mine.get(interaction.user.id, [])
-        if len(mine) >= settings.follow_limit and all(
-            f.question.casefold() != cleaned for f in mine
-        ):
+        if len(mine) >= settings.follow_limit and all(f.key != key for f in mine):
             raise FollowLimitError(settings.follow_limit)
         await interaction.response.defer(ephemeral=True, thinking=True)
         followed = await self.bot.run_core(
@@ -124,13 +122,14 @@ class Follows(commands.Cog):
     async def follow_choices(
         self, interaction: discord.Interaction[NewsBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        """Suggest the member's own followed questions, from memory."""
+        """Suggest the member's own followed questions, from memory, valued by ref ('#12')."""
         wanted = " ".join(current.split()).casefold()
         found = [
             f for f in self.mine.get(interaction.user.id, []) if wanted in f.question.casefold()
         ]
         return [
-            app_commands.Choice(name=follow_choice_name(f.question), value=str(f.id))
+            # A ref, not the bare id: a followed question "42" must not name follow 42.
+            app_commands.Choice(name=follow_choice_name(f.question), value=f.ref)
             for f in found[: limits.AUTOCOMPLETE_CHOICES]
         ]
 
@@ -161,6 +160,8 @@ class Follows(commands.Cog):
                 return 0
             sent, complete = 0, True
             for update in found.updates:
+                # Sent, then recorded: stopping in between means it is sent again after a
+                # restart (at least once, never lost; see FollowService.check).
                 outcome = await self.deliver(update)
                 if outcome == "retry":
                     complete = False  # not recorded: the next check finds it again

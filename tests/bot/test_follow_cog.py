@@ -217,6 +217,33 @@ async def test_unfollow_stops_notifications_and_autocompletes_own_follows(bot: N
     assert sent(fake)[0]["content"] == "You don't follow that question."
 
 
+async def test_unfollow_tells_an_autocompleted_follow_from_a_question_that_is_a_number(
+    bot: NewsBot,
+) -> None:
+    cog = _cog(bot)
+    await _follow(bot, PAY_QUESTION)
+    [pay] = bot.services.follows.follows_of(ANN)
+    await _follow(bot, str(pay.id))  # a member following the question "1"
+    [number] = await cog.follow_choices(_asked(bot), str(pay.id))
+    assert number.name == str(pay.id) and number.value != str(pay.id)
+
+    fake = _asked(bot)
+    await invoke(command(bot, "unfollow"), cog, fake, question=str(pay.id))  # typed, not chosen
+    assert sent(fake)[0]["content"] == f"You no longer follow **{pay.id}** (1 left)."
+    [choice] = await cog.follow_choices(_asked(bot), "")
+    fake = _asked(bot)
+    await invoke(command(bot, "unfollow"), cog, fake, question=choice.value)
+    assert sent(fake)[0]["content"] == f"You no longer follow **{PAY_QUESTION}** (0 left)."
+
+
+async def test_follow_in_another_letter_case_is_the_same_follow(bot: NewsBot) -> None:
+    bot.settings = bot.settings.model_copy(update={"follow_limit": 1})
+    await _follow(bot, f"Über {EU_QUESTION}")
+    fake = await _follow(bot, f"über {EU_QUESTION}")  # at the limit, but not a new question
+    assert sent(fake)[0]["content"].startswith("You already follow this question.")
+    assert len(bot.services.follows.follows_of(ANN)) == 1
+
+
 async def test_follows_lists_own_follows_privately(bot: NewsBot) -> None:
     fake = _asked(bot)
     await invoke(command(bot, "follows"), _cog(bot), fake)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from index.errors import FollowLimitError, FollowNotFoundError, InvalidQuestionError
 from index.follows import FollowCheck, FollowService, answer_signature
+from index.registry import Registry
+from index.review import review_story
 from index.services import Services, build_services
 from index.settings import Settings
 from tests.fakes import FakeEmbedder
@@ -141,11 +146,11 @@ def test_unfollow_stops_notifications(seeded: Services) -> None:
     follows = seeded.follows
     followed = follows.follow(ANN, EU_QUESTION)
     follows.follow(BOB, EU_QUESTION)
-    assert follows.unfollow(ANN, str(followed.follow.id)).question == EU_QUESTION
+    assert follows.unfollow(ANN, followed.follow.ref).question == EU_QUESTION
     with pytest.raises(FollowNotFoundError):
         follows.unfollow(ANN, EU_QUESTION)
     with pytest.raises(FollowNotFoundError):  # another member's follow id is not theirs to drop
-        follows.unfollow(ANN, str(follows.follows_of(BOB)[0].id))
+        follows.unfollow(ANN, follows.follows_of(BOB)[0].ref)
     add_story(seeded, EU_FINE)
     assert _updates(follows) == [(BOB, EU_QUESTION)]
 
@@ -163,6 +168,129 @@ def test_removing_a_story_does_not_notify(seeded: Services) -> None:
     assert _updates(follows) == [(ANN, PAY_QUESTION)]
     seeded.ingestor.remove(pay)  # the answer falls back to the seed it cited before
     assert _updates(follows) == []
+
+
+def test_unfollow_by_text_that_looks_like_another_follows_id(seeded: Services) -> None:
+    follows = seeded.follows
+    first = follows.follow(ANN, PAY_QUESTION).follow
+    number = follows.follow(ANN, str(first.id)).follow  # e.g. a member following "1"
+    assert follows.unfollow(ANN, str(first.id)) == number  # typed text names its question
+    assert follows.unfollow(ANN, f"#{first.id}") == first  # the autocomplete form names an id
+    assert follows.follows_of(ANN) == []
+
+
+def test_questions_differing_only_in_non_ascii_case_are_one_follow(seeded: Services) -> None:
+    follows = seeded.follows
+    follows.follow(ANN, f"Über {EU_QUESTION}", limit=1)
+    again = follows.follow(ANN, f"über {EU_QUESTION}", limit=1)  # not refused by the limit
+    assert not again.created and again.count == 1
+    assert follows.unfollow(ANN, f"ÜBER {EU_QUESTION}").question == f"Über {EU_QUESTION}"
+    follows.follow(ANN, f"Über {EU_QUESTION}")
+    follows.follow(BOB, f"über {EU_QUESTION}")
+    add_story(seeded, EU_FINE)
+    assert sorted(u for u, _ in _updates(follows)) == [ANN, BOB]  # each member told once
+
+
+# The follows table as the first version with followed questions created it.
+_OLD_FOLLOWS = """
+CREATE TABLE follows (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER NOT NULL, guild_id INTEGER,
+    channel_id INTEGER, question TEXT NOT NULL COLLATE NOCASE, created_at TEXT NOT NULL,
+    answer_signature TEXT NOT NULL DEFAULT '', cited TEXT NOT NULL DEFAULT '[]',
+    seen_generation INTEGER NOT NULL DEFAULT 0, UNIQUE (user_id, question)
+);
+INSERT INTO follows (user_id, question, created_at) VALUES
+    (1001, 'Über Meta fines?', '2026-05-01T00:00:00+00:00'),
+    (1001, 'über meta fines?', '2026-05-02T00:00:00+00:00'),
+    (1002, 'über meta fines?', '2026-05-03T00:00:00+00:00');
+"""
+
+
+def _old_database(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.executescript(_OLD_FOLLOWS)
+    db.close()
+
+
+def test_an_older_database_gets_question_keys_and_keeps_the_older_duplicate(
+    settings: Settings,
+) -> None:
+    path = settings.data_dir / "newsbot.db"
+    path.parent.mkdir(parents=True)
+    _old_database(path)
+    services = build_services(settings, embedder=FakeEmbedder())
+    follows = services.follows
+    assert [f.question for f in follows.follows_of(ANN)] == ["Über Meta fines?"]
+    assert [f.question for f in follows.follows_of(BOB)] == ["über meta fines?"]
+    assert not follows.follow(ANN, "ÜBER META FINES?").created
+    assert not follows.follow(BOB, "Über Meta fines?").created
+    services.close()
+    Registry(path).close()  # opening it again changes nothing
+
+
+def test_two_processes_opening_an_older_database_at_once_both_work(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    _old_database(path)
+    opened: list[Registry] = []
+    failed: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            opened.append(Registry(path))  # a connection of its own, as another process has
+        except BaseException as exc:
+            failed.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    with opened[0].read() as db:
+        rows = db.execute("SELECT user_id, question_key FROM follows ORDER BY id").fetchall()
+    assert [tuple(r) for r in rows] == [(ANN, "über meta fines?"), (BOB, "über meta fines?")]
+    for registry in opened:
+        registry.close()
+
+
+def test_a_removed_story_that_comes_back_is_news_again(seeded: Services) -> None:
+    follows = seeded.follows
+    follows.follow(BOB, PAY_QUESTION)  # so checks run and note the story when it first lands
+    eu = add_story(seeded, EU_FINE)
+    _deliver_all(follows)
+    seeded.ingestor.remove(eu)  # e.g. taken down to be corrected
+    _deliver_all(follows)
+    assert follows.follow(ANN, EU_QUESTION).answer.refused
+    add_story(seeded, EU_FINE)  # back: the first answer ANN can get
+    assert _updates(follows) == [(ANN, EU_QUESTION)]
+
+
+def test_a_reinstated_story_is_news_again(seeded: Services) -> None:
+    follows = seeded.follows
+    follows.follow(BOB, PAY_QUESTION)
+    eu = add_story(seeded, EU_FINE)
+    _deliver_all(follows)
+    review_story(seeded.registry, eu, "retracted", reviewed_by="mod")
+    _deliver_all(follows)
+    assert follows.follow(ANN, EU_QUESTION).answer.refused
+    review_story(seeded.registry, eu, "verified", reviewed_by="mod")
+    assert _updates(follows) == [(ANN, EU_QUESTION)]
+
+
+def test_a_story_its_page_retracted_is_news_once_a_moderator_reinstates_it(
+    seeded: Services,
+) -> None:
+    follows = seeded.follows
+    follows.follow(BOB, PAY_QUESTION)
+    widget = "Review status\nRetracted\nConfidence\n70%\n"  # the page's own provenance box
+    page_retracted = replace(EU_FINE, text=f"{EU_FINE.title}\n{widget}{EU_FINE.text}")
+    eu = add_story(seeded, page_retracted)
+    _deliver_all(follows)
+    assert follows.follow(ANN, EU_QUESTION).answer.refused
+    review_story(seeded.registry, eu, "verified", reviewed_by="mod")
+    assert _updates(follows) == [(ANN, EU_QUESTION)]
 
 
 def test_same_question_is_answered_once_for_every_member(

@@ -252,6 +252,9 @@ def feedback_view(question_id: int | None) -> discord.ui.View | None:
     return view
 
 
+REASON_TIMEOUT = 3600.0  # seconds a "What was wrong?" form stays answerable
+
+
 class ReasonModal(discord.ui.Modal, title="What was wrong?"):
     """The optional reason behind a 👎; submitting it records the vote."""
 
@@ -264,7 +267,10 @@ class ReasonModal(discord.ui.Modal, title="What was wrong?"):
     )
 
     def __init__(self, question_id: int) -> None:
-        super().__init__(timeout=VIEW_TIMEOUT)
+        # Discord lets a member keep the form open as long as they like, and a submission after
+        # the timeout would get Discord's generic failure; an hour bounds what abandoned forms
+        # keep in memory while covering any real pause.
+        super().__init__(timeout=REASON_TIMEOUT)
         self.question_id = question_id
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:

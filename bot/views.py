@@ -177,6 +177,28 @@ THANKS_DOWN = "Thanks, noted: moderators review answers marked unhelpful."
 REPLACED = " (This replaces your earlier vote on this answer.)"
 
 
+# The "what was wrong?" form carries the question id the same way: its submission is handled by
+# the Feedback cog's listener, so a form opened before a restart is still recorded after it.
+REASON_TEMPLATE = r"newsbot:fbr:(?P<question_id>[0-9]{1,18})"
+
+
+def reason_custom_id(question_id: int) -> str:
+    """Return the custom_id of the "what was wrong?" form: 'newsbot:fbr:<question id>'."""
+    return f"newsbot:fbr:{question_id}"
+
+
+def submitted_text(data: Any) -> str:
+    """Return the first text input's value in a form submission's raw data ('' when none)."""
+    if isinstance(data, dict):
+        if data.get("type") == discord.ComponentType.text_input.value:
+            return str(data.get("value") or "")
+        children = [*data.get("components", []), data.get("component")]
+        return next((text for child in children if (text := submitted_text(child))), "")
+    if isinstance(data, list):
+        return next((text for child in data if (text := submitted_text(child))), "")
+    return ""
+
+
 def feedback_custom_id(question_id: int, helpful: bool) -> str:
     """Return the custom_id of a vote button: 'newsbot:fb:<question id>:<up|down>'."""
     return f"newsbot:fb:{question_id}:{'up' if helpful else 'down'}"
@@ -237,7 +259,11 @@ class FeedbackButton(discord.ui.DynamicItem[Button], template=FEEDBACK_TEMPLATE)
             if self.helpful:
                 await submit_vote(interaction, self.question_id, helpful=True, reason=None)
             else:
-                await interaction.response.send_modal(ReasonModal(self.question_id))
+                form = ReasonModal(self.question_id)
+                await interaction.response.send_modal(form)
+                # Not kept in memory: the cog's listener records the submission by its id,
+                # whether it arrives now or after a restart.
+                form.stop()
         except Exception as exc:  # discord.py only logs what a dynamic item raises
             await report_error(interaction, exc)
 
@@ -252,11 +278,12 @@ def feedback_view(question_id: int | None) -> discord.ui.View | None:
     return view
 
 
-REASON_TIMEOUT = 3600.0  # seconds a "What was wrong?" form stays answerable
+REASON_TIMEOUT = 3600.0  # only for a form held in memory; the listener has no time limit
 
 
 class ReasonModal(discord.ui.Modal, title="What was wrong?"):
-    """The optional reason behind a 👎; submitting it records the vote."""
+    """The optional reason behind a 👎; the Feedback cog records the submission (on_submit does
+    the same for a form still held in memory)."""
 
     reason: discord.ui.TextInput[Any] = discord.ui.TextInput(
         label="What was wrong? (optional)",
@@ -267,10 +294,7 @@ class ReasonModal(discord.ui.Modal, title="What was wrong?"):
     )
 
     def __init__(self, question_id: int) -> None:
-        # Discord lets a member keep the form open as long as they like, and a submission after
-        # the timeout would get Discord's generic failure; an hour bounds what abandoned forms
-        # keep in memory while covering any real pause.
-        super().__init__(timeout=REASON_TIMEOUT)
+        super().__init__(timeout=REASON_TIMEOUT, custom_id=reason_custom_id(question_id))
         self.question_id = question_id
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:

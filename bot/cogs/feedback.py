@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -9,13 +10,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import moderator_only
+from bot.checks import GuildNotServed, guild_served, moderator_only
 from bot.client import NewsBot
+from bot.errors import report_error
 from bot.feedback_embeds import negative_feedback_embed, page_count
-from bot.views import FeedbackButton, PagedView
+from bot.views import REASON_TEMPLATE, FeedbackButton, PagedView, submit_vote, submitted_text
 from index import feedback
 
 NONE = discord.AllowedMentions.none()
+REASON_FORM = re.compile(REASON_TEMPLATE)
 
 
 class Feedback(commands.Cog):
@@ -31,6 +34,23 @@ class Feedback(commands.Cog):
     async def cog_unload(self) -> None:
         """Stop listening for vote buttons."""
         self.bot.remove_dynamic_items(FeedbackButton)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[NewsBot]) -> None:
+        """Record a submitted "what was wrong?" form by the question id it carries."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        match = REASON_FORM.fullmatch(str(data.get("custom_id", "")))
+        if match is None:
+            return
+        try:
+            if not guild_served(interaction.guild_id, self.bot.settings.guild_ids):
+                raise GuildNotServed()
+            reason = submitted_text(data.get("components", [])).strip() or None
+            await submit_vote(interaction, int(match["question_id"]), helpful=False, reason=reason)
+        except Exception as exc:  # the one error path: a short private reply, logged if unexpected
+            await report_error(interaction, exc)
 
     @app_commands.command(name="feedback")
     @app_commands.guild_only()

@@ -278,3 +278,66 @@ def test_feedback_pages_respect_every_limit(items: list[NegativeAnswer], page: i
     embed = negative_feedback_embed(items, page)
     assert message_problems(None, [embed]) == []
     assert "@everyone" not in "".join(f.value for f in embed.fields)
+
+
+# -- the "what was wrong?" form, submitted now or after a restart ----------------------------------
+
+
+def _submission(bot: NewsBot, custom_id: str, value: str, *, label: bool = False) -> MagicMock:
+    """Return a fake form submission as Discord sends it (action rows, or the newer labels)."""
+    field = {"type": 4, "custom_id": "reason", "value": value}
+    wrapped = {"type": 18, "component": field} if label else {"type": 1, "components": [field]}
+    fake = interaction(bot, VOTER)
+    fake.type = discord.InteractionType.modal_submit
+    fake.data = {"custom_id": custom_id, "components": [wrapped]}
+    return fake
+
+
+async def _submit(bot: NewsBot, fake: MagicMock) -> None:
+    cog = bot.get_cog("Feedback")
+    assert cog is not None
+    await cog.on_interaction(fake)  # type: ignore[attr-defined]
+
+
+async def test_the_form_carries_its_answer_and_is_recorded_by_the_listener(bot: NewsBot) -> None:
+    qid, view = await _ask(bot, REFUSED)
+    fake = await _press(bot, view.children[1].custom_id)
+    form = fake.response.send_modal.await_args.args[0]
+    assert form.custom_id == f"newsbot:fbr:{qid}"
+    assert form.is_finished()  # not held in memory: the listener records it instead
+    await _submit(bot, _submission(bot, form.custom_id, "  Wrong story quoted.  "))
+    assert _votes(bot.services) == [(qid, 0, "Wrong story quoted.")]
+    await _submit(bot, _submission(bot, form.custom_id, "", label=True))  # empty: no reason
+    assert _votes(bot.services) == [(qid, 0, None)]
+
+
+async def test_a_form_opened_before_a_restart_is_recorded_after_it(settings: Settings) -> None:
+    first = build_services(settings, embedder=FakeEmbedder())
+    first.ensure_samples()
+    async with loaded_bot(first) as bot:
+        qid, view = await _ask(bot, QUESTION)
+        fake = await _press(bot, view.children[1].custom_id)
+        form_id = fake.response.send_modal.await_args.args[0].custom_id
+    first.close()
+
+    again = build_services(settings, embedder=FakeEmbedder())
+    try:
+        async with loaded_bot(again) as bot:
+            submit = _submission(bot, form_id, "Sent after the restart", label=True)
+            await _submit(bot, submit)
+            assert sent(submit)[0]["content"] == THANKS_DOWN
+        assert _votes(again) == [(qid, 0, "Sent after the restart")]
+    finally:
+        again.close()
+
+
+async def test_form_submissions_for_unknown_answers_or_other_forms(bot: NewsBot) -> None:
+    unknown = _submission(bot, "newsbot:fbr:987654", "wrong")
+    await _submit(bot, unknown)
+    assert "vote was not saved" in sent(unknown)[-1]["content"]
+    other = _submission(bot, "paste-a-story", "text")  # another form: not this listener's
+    await _submit(bot, other)
+    assert sent(other) == [] and _votes(bot.services) == []
+    too_long = _submission(bot, "newsbot:fbr:1", "x" * (feedback.MAX_REASON_CHARS + 1))
+    await _submit(bot, too_long)
+    assert sent(too_long)[-1]["ephemeral"] is True and _votes(bot.services) == []

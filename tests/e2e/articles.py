@@ -10,6 +10,8 @@ from tests.index.httpserver import ARTICLE_HTML
 
 FRESH_PATH = "/news/openai-faster-model"
 LONG_PATH = "/news/long-report"
+FINE_PATH = "/news/meta-dma-fine"
+FINE_TITLE = "EU fines Meta under the Digital Markets Act"
 LONG_TITLE = "Inside the year of warehouse robots: a long report"
 _SUBJECTS = ("Engineers at Northwind Robotics", "Warehouse managers", "The logistics union")
 _SUBJECTS += ("Investors in automation", "Safety inspectors", "Regional retailers")
@@ -33,6 +35,24 @@ def fresh_article() -> str:
     html = re.sub(r'(article:published_time" content=")[^"]+', rf"\g<1>{published}", ARTICLE_HTML)
     assert published in html, "the shared article no longer states its publication time"
     return html
+
+
+def fine_article() -> str:
+    """Return a short story published two days ago that answers a question about an EU fine."""
+    return (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        f"<title>{FINE_TITLE} | Policy Wire</title>"
+        '<meta property="og:site_name" content="Policy Wire">'
+        f'<meta property="article:published_time" content="{_published(2)}">'
+        f"</head><body><article><h1>{FINE_TITLE}</h1>"
+        "<p>The European Commission fined Meta 200 million euros under the Digital Markets Act"
+        " on Wednesday, saying its pay-or-consent advertising model broke the law.</p>"
+        "<p>Meta said it would appeal the decision and called the fine a tariff on American"
+        " companies. The Commission gave the company sixty days to change the model.</p>"
+        "<p>Consumer groups welcomed the decision and asked regulators to check whether other"
+        " platforms use similar consent screens.</p>"
+        "</article></body></html>"
+    )
 
 
 def long_article(paragraphs: int = 80) -> str:

@@ -4,22 +4,37 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from index.registry import Registry
-from tests.e2e.botproc import BotProcess
+from index.settings import SAMPLES_DIR
+from tests.e2e.botproc import BotProcess, clean_env, finish, newsbot
 from tests.e2e.emulator import Emulator
 from tests.e2e.emulator.interactions import Tracked
 from tests.e2e.emulator.recorder import Call, wait_for
-from tests.e2e.emulator.world import APP_ID, Person, member_person
+from tests.e2e.emulator.world import (
+    APP_ID,
+    DIGEST_CHANNEL_ID,
+    DIGEST_ROLE_ID,
+    GUILD_ID,
+    MOD_ROLE_ID,
+    TOKEN,
+    Person,
+    member_person,
+)
 from tests.index.httpserver import Server
 
 HEARTBEAT_MS = 1000  # the emulator's heartbeat interval: short, so every test sees several
 DIGEST_CHECK_SECONDS = 0.5  # NEWSBOT_DIGEST_CHECK_SECONDS for the bot under test
+ACK_DEADLINE = 3.0  # Discord's: the first response to an interaction within three seconds
+EPHEMERAL = 64  # the message flag only the member who acted can see
+STARTUP_TIMEOUT = 90.0  # seconds: imports and loading the embedding model on a slow CI machine
 
 
 @dataclass
@@ -33,7 +48,32 @@ class Harness:
     slot: datetime  # the weekly digest time the bot is configured for (UTC)
     site: Server  # the local web server /story add fetches from
     sample_titles: frozenset[str]  # the bundled stories indexed before the bot started
+    env: dict[str, str] = field(default_factory=dict)  # `newsbot run`'s environment, to restart it
+    home: Path | None = None  # the bot's working directory (its logs are kept there)
+    stopped: list[BotProcess] = field(default_factory=list)  # earlier processes, before restarts
     _members: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def wait_until_connected(self, since: float = 0.0, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Wait until the bot process identified (after `since`) and logged that it is ready."""
+        recorder = self.emulator.recorder
+        wait_for(lambda: recorder.frames("received", op=2, since=since), timeout, "IDENTIFY")
+        self.bot.wait_for_log("logged in as", timeout)
+
+    def restart(self) -> int:
+        """Stop the bot with SIGTERM, start a new process on the same data; return the exit code."""
+        assert self.home is not None, "restart needs the bot's working directory"
+        code = self.bot.stop()
+        self.stopped.append(self.bot)
+        since = time.monotonic()
+        log_path = self.home / f"bot-{len(self.stopped) + 1}.log"
+        self.bot = BotProcess.start(self.env, self.home, log_path)
+        self.wait_until_connected(since)
+        return code
+
+    def logs(self) -> str:
+        """Return the logs of every bot process this harness ran, oldest first."""
+        runs = [*self.stopped, self.bot]
+        return "\n".join(f"--- process {n}:\n{bot.log()}" for n, bot in enumerate(runs, 1))
 
     def stored_titles(self) -> frozenset[str]:
         """Return the titles of the stories in the bot's registry (read while it runs)."""
@@ -87,6 +127,18 @@ class Harness:
         """Return the messages the bot posted to a channel."""
         return self.emulator.recorder.calls("POST", f"/channels/{channel_id}/messages", since)
 
+    def message(self, call: Call) -> dict[str, Any]:
+        """Return the message a request created, as the emulator holds it now (with edits)."""
+        assert call.reply and "id" in call.reply, f"no message in {call.status} {call.path}"
+        stored = self.emulator.messages.get(int(call.reply["id"]))
+        assert stored is not None, f"message {call.reply['id']} is gone"
+        return stored
+
+    def dms(self, user_id: int, since: float = 0.0) -> list[Call]:
+        """Return the messages the bot sent (or tried to send) to a member's DMs."""
+        channel_id = self.emulator.dm_channel_id(user_id)
+        return [] if channel_id is None else self.posts(channel_id, since)
+
     def rejected(self, since: float = 0.0) -> list[Call]:
         """Return the requests the emulator refused, as Discord would have."""
         return self.emulator.recorder.rejected(since)
@@ -113,9 +165,22 @@ def describe(calls: Iterable[Call]) -> str:
     return "\n".join(f"{c.status} {c.method} {c.path}: {c.note}" for c in calls)
 
 
+def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the buttons of a message, row by row."""
+    rows = message.get("components") or []
+    return [c for row in rows for c in row.get("components", []) if c.get("type") == 2]
+
+
 def embeds(call: Call) -> list[dict[str, Any]]:
     """Return the embeds a message request carried."""
     return list((call.body or {}).get("embeds") or [])
+
+
+def assert_cited_answer(description: str, cited_title: str) -> None:
+    """Check an answer: quoted excerpts each with an [n] marker, then the numbered sources."""
+    answer, _, sources = description.partition("**Sources**")
+    assert re.search(r"\u201d \[\d+\]", answer), description
+    assert re.search(rf"\[\d+\] \*\*{re.escape(cited_title)}\*\*", sources), description
 
 
 def pings_nobody(payload: dict[str, Any]) -> bool:
@@ -129,3 +194,55 @@ def pings_nobody(payload: dict[str, Any]) -> bool:
         and not mentions.get("roles")
         and not mentions.get("replied_user")
     )
+
+
+def digest_slot() -> datetime:
+    """Return a weekly slot two days ahead, so stories indexed now fall inside its week."""
+    day = (datetime.now(UTC) + timedelta(days=2)).date()
+    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
+
+
+def launch(
+    emulator: Emulator, site: Server, home: Path, settings: dict[str, str] | None = None
+) -> Iterator[Harness]:
+    """Index the samples, publish the commands, run the bot (with extra settings) until closed."""
+    slot = digest_slot()
+    clock_file = home / "now.txt"
+    clock_file.write_text((slot - timedelta(hours=1)).isoformat(), encoding="utf-8")
+    env = clean_env(
+        {
+            "NEWSBOT_DISCORD_TOKEN": TOKEN,
+            "NEWSBOT_DISCORD_API_BASE": emulator.api_base,
+            "NEWSBOT_DISCORD_GATEWAY": emulator.gateway_url,
+            "NEWSBOT_DATA_DIR": str(home / "data"),
+            "NEWSBOT_GUILD_IDS": str(GUILD_ID),
+            "NEWSBOT_MODERATOR_ROLE_IDS": str(MOD_ROLE_ID),
+            "NEWSBOT_CLOCK_FILE": str(clock_file),
+            "NEWSBOT_DIGEST_CHANNEL_ID": str(DIGEST_CHANNEL_ID),
+            "NEWSBOT_DIGEST_ROLE_ID": str(DIGEST_ROLE_ID),
+            "NEWSBOT_DIGEST_WEEKDAY": f"{slot:%A}".lower(),
+            "NEWSBOT_DIGEST_TIME": f"{slot:%H:%M}",
+            "NEWSBOT_DIGEST_TIMEZONE": "UTC",
+            "NEWSBOT_DIGEST_CHECK_SECONDS": str(DIGEST_CHECK_SECONDS),
+            "NEWSBOT_FETCH_ALLOW_PRIVATE_HOSTS": site.hostport,  # this one test server only
+            **(settings or {}),
+        }
+    )
+    # Two real CLI runs at once: indexing the samples, and publishing the commands to the
+    # emulator (in its own data dir, so the two never share the SQLite file or Chroma).
+    ingest = newsbot(["ingest", str(SAMPLES_DIR)], env, home)
+    sync_env = env | {"NEWSBOT_DATA_DIR": str(home / "sync")}
+    sync = newsbot(["sync", "--guild", str(GUILD_ID)], sync_env, home)
+    finish(sync, "newsbot sync")
+    finish(ingest, "newsbot ingest")
+    samples = stored_titles(home / "data")
+    bot = BotProcess.start(env, home, home / "bot.log")
+    harness = Harness(
+        emulator, bot, home / "data", clock_file, slot, site, samples, env=env, home=home
+    )
+    try:
+        harness.wait_until_connected()
+        yield harness
+    finally:
+        code = harness.bot.stop()
+        print(f"--- newsbot run exited with {code}; its logs:\n{harness.logs()}")

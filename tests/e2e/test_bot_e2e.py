@@ -24,9 +24,12 @@ from tests.e2e.emulator.world import (
     TOKEN,
 )
 from tests.e2e.harness import (
+    ACK_DEADLINE,
     DIGEST_CHECK_SECONDS,
+    EPHEMERAL,
     HEARTBEAT_MS,
     Harness,
+    assert_cited_answer,
     describe,
     embeds,
     pings_nobody,
@@ -37,11 +40,9 @@ pytestmark = pytest.mark.e2e
 QUESTION = "Are Hollywood writers working as AI trainers?"
 NEW_STORY_TITLE = "OpenAI ships a faster model"
 NEW_STORY_QUESTION = "How fast does OpenAI's new model answer spoken questions?"
-ACK_DEADLINE = 3.0  # Discord's: the first response within three seconds
 HEARTBEAT_S = HEARTBEAT_MS / 1000
 MAX_HEARTBEAT_GAP = 1.5 * HEARTBEAT_S
 QUIET = 4 * DIGEST_CHECK_SECONDS  # several scheduler checks: time for a wrong post to happen
-EPHEMERAL = 64
 # 50 different questions: the bot caches query embeddings, and the burst should make it embed.
 OPENERS = ("", "Quick question:", "I'm curious:", "Please tell me:", "Do you know:", "Honestly,")
 OPENERS += ("In short,", "Briefly:", "Help me understand:", "From the news:")
@@ -56,13 +57,6 @@ BURST_QUESTIONS = [
         NEW_STORY_QUESTION,
     )
 ]
-
-
-def assert_cited_answer(description: str, cited_title: str) -> None:
-    """Check an answer: quoted excerpts each with an [n] marker, then the numbered sources."""
-    answer, _, sources = description.partition("**Sources**")
-    assert re.search(r"\u201d \[\d+\]", answer), description
-    assert re.search(rf"\[\d+\] \*\*{re.escape(cited_title)}\*\*", sources), description
 
 
 def test_logs_in_publishes_commands_and_identifies_like_a_bot(harness: Harness) -> None:

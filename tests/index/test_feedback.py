@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -128,27 +127,3 @@ def test_votes_and_the_question_log_survive_a_restart(settings: Settings) -> Non
         assert feedback.tallies(again.registry, [qid]) == {qid: feedback.Tally(1, 0)}
     finally:
         again.close()
-
-
-def test_an_older_question_log_gains_the_private_column(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    old = sqlite3.connect(path)
-    old.execute(
-        "CREATE TABLE questions (id INTEGER PRIMARY KEY AUTOINCREMENT, asked_at TEXT NOT NULL,"
-        " question TEXT NOT NULL, refused INTEGER NOT NULL,"
-        " article_ids TEXT NOT NULL DEFAULT '[]', confidence REAL)"
-    )
-    old.execute(
-        "INSERT INTO questions (asked_at, question, refused) VALUES ('2026-05-01T09:00:00+00:00',"
-        " 'Old question?', 1)"
-    )
-    old.commit()
-    old.close()
-    registry = Registry(path)
-    registry.log_question("New question?", True, [], 0.1, private=True)
-    logged = registry.questions_since(datetime(2000, 1, 1, tzinfo=UTC))
-    assert [(q.question, q.private) for q in logged] == [
-        ("Old question?", False),
-        ("New question?", True),
-    ]
-    registry.close()

@@ -1,4 +1,5 @@
-"""Slash commands: the published commands, INTERACTION_CREATE payloads and their deadlines."""
+"""Interactions: the published commands, INTERACTION_CREATE payloads (slash commands, button
+clicks, modal submits) and their deadlines."""
 
 from __future__ import annotations
 
@@ -41,7 +42,19 @@ class Tracked:
     sent_at: float | None = None  # when INTERACTION_CREATE left (replays: the first delivery)
     acked_at: float | None = None
     ack: dict[str, Any] | None = None
-    original_id: int | None = None  # the message the first response created, if any
+    original_id: int | None = None  # the message the first response created or updated, if any
+
+    @property
+    def kind(self) -> int:
+        """Return the interaction type (2 command, 3 component, 5 modal submit)."""
+        return int(self.payload["type"])
+
+    @property
+    def modal(self) -> dict[str, Any] | None:
+        """Return the modal the bot answered with (callback type 9), or None."""
+        if self.ack is None or self.ack.get("type") != 9:
+            return None
+        return dict(self.ack["data"])
 
     @property
     def ack_latency(self) -> float | None:
@@ -189,10 +202,14 @@ def interaction_payload(
     person: Person,
     channel_id: int = GENERAL_CHANNEL_ID,
     kind: int = 2,
+    message: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Return a full INTERACTION_CREATE payload in the server (kind 2: a slash command)."""
+    """Return a full INTERACTION_CREATE payload in the server (kind 2: a slash command).
+
+    Components (3) and modals opened from a component (5) carry the message the component is on.
+    """
     channel = world.channel(channel_id)
-    return {
+    payload = {
         "id": str(world.ids.next()),
         "application_id": str(APP_ID),
         "type": kind,
@@ -212,3 +229,65 @@ def interaction_payload(
         "context": 0,
         "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
     }
+    if message is not None:
+        payload["message"] = message
+    return payload
+
+
+def component_data(message: dict[str, Any], custom_id: str) -> dict[str, Any]:
+    """Return a button click's `data`, refusing what a client cannot click (absent, disabled)."""
+    for row in message.get("components") or []:
+        for child in row.get("components") or []:
+            if child.get("custom_id") != custom_id:
+                continue
+            if child.get("disabled"):
+                raise LookupError(f"the button {custom_id!r} is disabled: nobody can click it")
+            if child.get("type") != 2:
+                raise LookupError(f"{custom_id!r} is a component of type {child.get('type')}")
+            return {"custom_id": custom_id, "component_type": 2}
+    shown = [c.get("custom_id") for r in message.get("components") or [] for c in r["components"]]
+    raise LookupError(f"message {message['id']} has no button {custom_id!r} (it has {shown})")
+
+
+def modal_submit_data(modal: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """Return a modal submit's `data`: each text input's value, as the form's layout nests it.
+
+    `values` are keyed by a text input's custom_id or its label; inputs not given are sent
+    empty. A value the client would not let through (required, min/max length) is refused.
+    """
+    used: set[str] = set()
+    submitted = []
+    for component in modal["components"]:
+        if component["type"] == 1:  # an action row holding one text input
+            (text_input,) = component["components"]
+            value = _input_value(text_input, text_input["label"], values, used)
+            submitted.append({"type": 1, "components": [_submitted(text_input, value)]})
+        elif component["type"] == 18:  # a label around its input
+            text_input = component["component"]
+            value = _input_value(text_input, component["label"], values, used)
+            submitted.append({"type": 18, "component": _submitted(text_input, value)})
+    unknown = set(values) - used
+    if unknown:
+        raise LookupError(f"the modal {modal['title']!r} has no input {sorted(unknown)}")
+    return {"custom_id": modal["custom_id"], "components": submitted}
+
+
+def _input_value(
+    text_input: dict[str, Any], label: str, values: dict[str, str], used: set[str]
+) -> str:
+    """Return the value typed into one text input, checked as the client checks it."""
+    key = next((k for k in (text_input["custom_id"], label) if k in values), None)
+    value = "" if key is None else values[key]
+    if key is not None:
+        used.add(key)
+    required = text_input.get("required", True)
+    low, high = text_input.get("min_length") or 0, text_input.get("max_length") or 4000
+    if (required and not value) or (value and not low <= len(value) <= high):
+        raise ValueError(f"{label!r}: a client cannot submit {value!r} (required={required}, "
+                         f"{low}-{high} characters)")  # fmt: skip
+    return value
+
+
+def _submitted(text_input: dict[str, Any], value: str) -> dict[str, Any]:
+    """Return a text input as a submit carries it: type, custom_id and value only."""
+    return {"type": 4, "custom_id": text_input["custom_id"], "value": value}

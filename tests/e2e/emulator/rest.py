@@ -1,4 +1,5 @@
-"""The REST API under /api/v10: login, commands, interaction responses, webhooks, channel messages.
+"""The REST API under /api/v10: login, commands, interaction responses, webhooks, channel and DM
+messages.
 
 Every request is recorded with the emulator's answer. Payloads are checked the way Discord checks
 them (validation.py) and refused with Discord's status codes and error bodies.
@@ -6,15 +7,13 @@ them (validation.py) and refused with Discord's status codes and error bodies.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from tests.e2e.emulator import validation
+from tests.e2e.emulator import ui, validation
 from tests.e2e.emulator.interactions import (
     UNKNOWN_INTERACTION,
     CommandBook,
@@ -24,8 +23,9 @@ from tests.e2e.emulator.interactions import (
 )
 from tests.e2e.emulator.messages import MessageStore
 from tests.e2e.emulator.recorder import Call, Recorder
+from tests.e2e.emulator.replies import Reply, read_body, response
 from tests.e2e.emulator.validation import EPHEMERAL, MessageKind
-from tests.e2e.emulator.world import APP_ID, GUILD_ID, World
+from tests.e2e.emulator.world import APP_ID, GUILD_ID, World, known_person
 
 API = "/api/v10"
 UNAUTHORIZED = Refusal(401, {"message": "401: Unauthorized", "code": 0})
@@ -35,26 +35,8 @@ UNKNOWN_MESSAGE = Refusal(404, {"message": "Unknown Message", "code": 10008})
 EMPTY_MESSAGE = Refusal(400, {"message": "Cannot send an empty message", "code": 50006})
 INVALID_JSON = Refusal(400, {"message": "The request body contains invalid JSON.", "code": 50109})
 NOT_EMULATED = Refusal(404, {"message": "404: Not Found", "code": 0})
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What a handler answers: a status and a JSON body (None sends 204 No Content)."""
-
-    status: int = 200
-    body: Any = None
-    note: str = ""
-
-    @classmethod
-    def refuse(cls, refusal: Refusal, note: str = "") -> Reply:
-        """Return a Discord error reply."""
-        return cls(refusal.status, refusal.body, note or refusal.body["message"])
-
-    @classmethod
-    def invalid(cls, problems: list[validation.Problem]) -> Reply:
-        """Return Discord's 400 Invalid Form Body for the given problems."""
-        note = "; ".join(f"{'.'.join(map(str, p.path))}: {p.message}" for p in problems)
-        return cls(400, validation.form_error(problems), note)
+INVALID_RECIPIENT = Refusal(400, {"message": "Invalid Recipient(s)", "code": 50033})
+CANNOT_MESSAGE_USER = Refusal(403, {"message": "Cannot send messages to this user", "code": 50007})
 
 
 Handler = Callable[[web.Request, Any], Awaitable[Reply]]
@@ -83,6 +65,7 @@ class Rest:
         table: list[tuple[str, str, Handler]] = [
             ("GET", "/users/@me", self.get_me),
             ("GET", "/oauth2/applications/@me", self.get_application),
+            ("POST", "/users/@me/channels", self.create_dm),
             ("GET", "/gateway", self.get_gateway),
             ("GET", "/gateway/bot", self.get_gateway),
             ("GET", "/applications/{app}/commands", self.get_commands),
@@ -113,7 +96,7 @@ class Rest:
 
         async def serve(request: web.Request) -> web.Response:
             arrived = time.monotonic()
-            body, bad = await _read_body(request)
+            body, bad = await read_body(request)
             reply = Reply.refuse(INVALID_JSON) if bad else await handler(request, body)
             path = request.path.removeprefix(API)
             query = dict(request.query)
@@ -122,7 +105,7 @@ class Rest:
                     arrived, request.method, path, query, body, reply.status, reply.body, reply.note
                 )
             )
-            return _response(reply)
+            return response(reply)
 
         return serve
 
@@ -188,13 +171,19 @@ class Rest:
     # -- interaction responses and follow-ups ---------------------------------------------------
 
     async def callback(self, request: web.Request, body: Any) -> Reply:
-        """Take the first response to an interaction: within 3 s, once, well formed."""
+        """Take the first response to an interaction: within 3 s, once, well formed, a type the
+        interaction can take (no modal for a modal submit, updates only for components)."""
         problems = validation.callback_problems(body)
         if problems:
             return Reply.invalid(problems)
-        if body["type"] in (4, 7) and validation.is_empty_message(body.get("data") or {}):
-            return Reply.refuse(EMPTY_MESSAGE)
         interaction_id = int(request.match_info["id"])
+        tracked = self.ledger.get(interaction_id)
+        if tracked is not None:
+            problems = ui.response_type_problems(tracked.payload, body["type"])
+            if problems:
+                return Reply.invalid(problems)
+        if self._would_be_empty(tracked, body):
+            return Reply.refuse(EMPTY_MESSAGE)
         refusal = self.ledger.acknowledge(
             interaction_id, request.match_info["token"], body, time.monotonic()
         )
@@ -206,9 +195,24 @@ class Rest:
             return Reply(204)
         return Reply(body=_callback_body(tracked, body, message))
 
-    def _response_message(self, tracked: Tracked, body: dict[str, Any]) -> dict[str, Any] | None:
-        """Create the message a response shows: the reply, or the 'thinking' placeholder."""
+    def _would_be_empty(self, tracked: Tracked | None, body: dict[str, Any]) -> bool:
+        """Return True when a response would show an empty message (Discord's 50006)."""
         data = body.get("data") or {}
+        if body["type"] == 4:
+            return validation.is_empty_message(data)
+        if body["type"] == 7 and tracked is not None:  # the message as it would be after the update
+            source = self.messages.get(int(tracked.payload["message"]["id"])) or {}
+            return validation.is_empty_message(source | data)
+        return False
+
+    def _response_message(self, tracked: Tracked, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Create the message a response shows (the reply, or the 'thinking' placeholder), or
+        update the message a component is on (6 later, 7 now): it becomes @original."""
+        data = body.get("data") or {}
+        if body["type"] in (6, 7):
+            source_id = int(tracked.payload["message"]["id"])
+            tracked.original_id = source_id
+            return self.messages.edit(source_id, data) if body["type"] == 7 else None
         if body["type"] not in (4, 5):
             return None
         channel_id = int(tracked.payload["channel_id"])
@@ -282,10 +286,22 @@ class Rest:
         message = self.messages.edit(message_id, body)
         return Reply(body=message) if message else Reply.refuse(UNKNOWN_MESSAGE)
 
-    # -- channels -------------------------------------------------------------------------------
+    # -- channels and DMs -----------------------------------------------------------------------
+
+    async def create_dm(self, request: web.Request, body: Any) -> Reply:
+        """Open (or return) the bot's DM channel with a member; closed DMs fail only on send."""
+        if not self._authorized(request):
+            return Reply.refuse(UNAUTHORIZED)
+        problems = ui.create_dm_problems(body)
+        if problems:
+            return Reply.invalid(problems)
+        person = known_person(int(body["recipient_id"]))
+        if person is None:
+            return Reply.refuse(INVALID_RECIPIENT)
+        return Reply(body=self.world.open_dm(person))
 
     def _channel(self, request: web.Request) -> Reply | int:
-        """Return the channel id a bot-authorized URL names, or the refusal."""
+        """Return the channel id (server or DM) a bot-authorized URL names, or the refusal."""
         if not self._authorized(request):
             return Reply.refuse(UNAUTHORIZED)
         channel_id = int(request.match_info["channel"])
@@ -310,6 +326,9 @@ class Rest:
             return Reply.invalid(problems)
         if validation.is_empty_message(body):
             return Reply.refuse(EMPTY_MESSAGE)
+        recipient = self.world.dm_recipient(channel_id)
+        if recipient is not None and self.world.dms_closed(recipient):
+            return Reply.refuse(CANNOT_MESSAGE_USER)
         reference = body.get("message_reference")
         if reference and self.messages.get(int(reference.get("message_id", 0))) is None:
             unknown = ("message_reference",), "REPLIES_UNKNOWN_MESSAGE", "Unknown message"
@@ -363,34 +382,3 @@ def _callback_body(
     if message is not None:
         answer["resource"] = {"type": body["type"], "message": message}
     return answer
-
-
-async def _read_body(request: web.Request) -> tuple[Any, bool]:
-    """Return the JSON body (or multipart payload_json) and whether it was malformed."""
-    if request.content_type.startswith("multipart/"):
-        reader = await request.multipart()
-        async for part in reader:
-            if getattr(part, "name", None) == "payload_json":
-                text = await part.text()  # type: ignore[union-attr]
-                return _parse(text)
-        return None, False
-    raw = await request.read()
-    return _parse(raw.decode("utf-8")) if raw else (None, False)
-
-
-def _parse(text: str) -> tuple[Any, bool]:
-    """Return parsed JSON and False, or None and True when it is not JSON."""
-    try:
-        return json.loads(text), False
-    except json.JSONDecodeError:
-        return None, True
-
-
-def _response(reply: Reply) -> web.Response:
-    """Build the HTTP response; discord.py parses JSON only for exactly `application/json`."""
-    if reply.body is None:
-        return web.Response(status=reply.status if reply.status != 200 else 204)
-    data = json.dumps(reply.body).encode()
-    return web.Response(
-        status=reply.status, body=data, headers={"Content-Type": "application/json"}
-    )

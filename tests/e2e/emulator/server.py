@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import socket
 import threading
 from collections.abc import Coroutine
@@ -16,7 +17,9 @@ from tests.e2e.emulator.interactions import (
     Ledger,
     Tracked,
     command_data,
+    component_data,
     interaction_payload,
+    modal_submit_data,
 )
 from tests.e2e.emulator.messages import MessageStore
 from tests.e2e.emulator.recorder import Recorder
@@ -28,6 +31,7 @@ from tests.e2e.emulator.world import (
     MESSAGE_CONTENT_INTENT,
     Person,
     World,
+    known_person,
 )
 
 T = TypeVar("T")
@@ -49,6 +53,7 @@ class Emulator:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="emulator", daemon=True)
         self._runner: web.AppRunner | None = None
+        self._submitted: set[int] = set()  # interactions whose modal was submitted (it closes)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -131,6 +136,51 @@ class Emulator:
                 await self.gateway.dispatch("INTERACTION_CREATE", item.payload)
 
         self.call(send_all())
+
+    def click(self, person: Person, message_id: int, custom_id: str) -> Tracked:
+        """Have a member click a button on a message, as the message stands now."""
+        tracked = self.prepare_click(person, message_id, custom_id)
+        self.send([tracked])
+        return tracked
+
+    def prepare_click(self, person: Person, message_id: int, custom_id: str) -> Tracked:
+        """Build and track a button click (MESSAGE_COMPONENT carrying the message it is on)."""
+        message = self.messages.get(message_id)
+        if message is None:
+            raise LookupError(f"no message {message_id} to click on")
+        message = copy.deepcopy(message)  # as it was when clicked, whatever edits come later
+        data = component_data(message, custom_id)
+        channel_id = int(message["channel_id"])
+        payload = interaction_payload(self.world, data, person, channel_id, kind=3, message=message)
+        return self.ledger.add(payload)
+
+    def submit_modal(self, opened: Tracked, values: dict[str, str]) -> Tracked:
+        """Have the member a modal was shown to submit it (values by input custom_id or label)."""
+        modal = opened.modal
+        if modal is None:
+            raise LookupError(f"interaction {opened.id} was answered with {opened.ack}, no modal")
+        if opened.id in self._submitted:
+            raise LookupError(f"the modal of interaction {opened.id} was already submitted")
+        person = known_person(int(opened.payload["member"]["user"]["id"]))
+        assert person is not None, "the member who opened the modal is not in the server"
+        message = opened.payload.get("message")  # a modal opened from a button: its message
+        if message is not None:
+            message = copy.deepcopy(self.messages.get(int(message["id"])) or message)
+        channel_id = int(opened.payload["channel_id"])
+        data = modal_submit_data(modal, values)
+        payload = interaction_payload(self.world, data, person, channel_id, kind=5, message=message)
+        tracked = self.ledger.add(payload)
+        self._submitted.add(opened.id)
+        self.send([tracked])
+        return tracked
+
+    def close_dms(self, user_id: int, closed: bool = True) -> None:
+        """Make a member refuse DMs from the bot (403, code 50007, on every DM message)."""
+        self.world.set_dms_closed(user_id, closed)
+
+    def dm_channel_id(self, user_id: int) -> int | None:
+        """Return the bot's DM channel with a member, or None if the bot never opened one."""
+        return self.world.dm_channel_id(user_id)
 
     def say(self, person: Person, content: str, channel_id: int = GENERAL_CHANNEL_ID) -> int:
         """Have a member post a message (MESSAGE_CREATE as the intents allow); return its id."""

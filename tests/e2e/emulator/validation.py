@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+
+from tests.e2e.emulator.fields import Problem
+from tests.e2e.emulator.fields import max_length as _max_length
+from tests.e2e.emulator.fields import required_text as _required_text
+from tests.e2e.emulator.fields import url_problems as _url
+from tests.e2e.emulator.ui import component_problems, modal_problems
 
 # Limits from https://discord.com/developers/docs/resources/message#embed-object-embed-limits
 CONTENT_MAX = 2000
@@ -52,38 +57,6 @@ _ALLOWED_FLAGS: dict[str, int] = {
     "edit": SUPPRESS_EMBEDS,
 }
 _COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One refused value: where it is (field path), Discord's error code and message."""
-
-    path: tuple[str | int, ...]
-    code: str
-    message: str
-
-
-def _max_length(path: tuple[str | int, ...], value: object, limit: int) -> list[Problem]:
-    """Refuse a non-string or a string longer than limit."""
-    if not isinstance(value, str):
-        return [Problem(path, "STRING_TYPE_CONVERT", "Could not interpret value as string.")]
-    if len(value) > limit:
-        return [Problem(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")]
-    return []
-
-
-def _required_text(path: tuple[str | int, ...], value: object, limit: int) -> list[Problem]:
-    """Refuse a missing or empty string, or one longer than limit."""
-    if value is None or value == "":
-        return [Problem(path, "BASE_TYPE_REQUIRED", "This field is required")]
-    return _max_length(path, value, limit)
-
-
-def _url(path: tuple[str | int, ...], value: object) -> list[Problem]:
-    """Refuse a URL whose scheme Discord does not accept in embeds."""
-    if not isinstance(value, str) or not re.match(r"^(https?|attachment)://\S+$", value):
-        return [Problem(path, "URL_TYPE_INVALID_URL", "Not a well formed URL.")]
-    return []
 
 
 def embed_problems(embed: object, index: int) -> tuple[list[Problem], int]:
@@ -173,34 +146,6 @@ def allowed_mentions_problems(mentions: object) -> list[Problem]:
     return problems
 
 
-def component_problems(components: object) -> list[Problem]:
-    """Refuse action rows and buttons that break Discord's limits (5 rows of 5 buttons)."""
-    if not isinstance(components, list):
-        return [Problem(("components",), "LIST_TYPE_CONVERT", "Must be an array.")]
-    problems: list[Problem] = []
-    if len(components) > 5:
-        problems.append(
-            Problem(("components",), "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
-        )
-    for r, row in enumerate(components):
-        children = row.get("components", []) if row.get("type") == 1 else []
-        if row.get("type") == 1 and not 1 <= len(children) <= 5:
-            problems.append(
-                Problem(
-                    ("components", r, "components"),
-                    "BASE_TYPE_BAD_LENGTH",
-                    "Must be between 1 and 5 in length.",
-                )
-            )
-        for c, child in enumerate(children):
-            at: tuple[str | int, ...] = ("components", r, "components", c)
-            if child.get("type") == 2 and child.get("style") != 5:
-                problems += _required_text((*at, "custom_id"), child.get("custom_id"), 100)
-            if "label" in child and child["label"] is not None:
-                problems += _max_length((*at, "label"), child["label"], 80)
-    return problems
-
-
 def message_problems(payload: object, kind: MessageKind) -> list[Problem]:
     """Return every reason Discord would refuse this message payload (empty list: accepted)."""
     if not isinstance(payload, Mapping):
@@ -270,17 +215,7 @@ def callback_problems(body: object) -> list[Problem]:
     elif kind == 8:
         problems += _choices_problems((data or {}).get("choices"))
     elif kind == 9:
-        data = data or {}
-        problems += _required_text(("data", "custom_id"), data.get("custom_id"), 100)
-        problems += _required_text(("data", "title"), data.get("title"), 45)
-        if not 1 <= len(data.get("components") or []) <= 5:
-            problems.append(
-                Problem(
-                    ("data", "components"),
-                    "BASE_TYPE_BAD_LENGTH",
-                    "Must be between 1 and 5 in length.",
-                )
-            )
+        problems += modal_problems(data)
     else:
         problems.append(
             Problem(("type",), "ENUM_TYPE_COERCE", f"Value {kind!r} is not a valid enum value.")

@@ -106,9 +106,13 @@ class Person:
         return payload
 
 
+FIRST_MEMBER_ID = 500_000_000_000_000_000
+MEMBERS_MAX = 100_000  # member_person(n) for n below this is a member of the server
+
+
 def member_person(n: int) -> Person:
     """Return the n-th ordinary member (no moderator role, no Manage Server)."""
-    return Person(500_000_000_000_000_000 + n, f"member{n}", (MEMBER_ROLE_ID,))
+    return Person(FIRST_MEMBER_ID + n, f"member{n}", (MEMBER_ROLE_ID,))
 
 
 # A moderator only through NEWSBOT_MODERATOR_ROLE_IDS: no Manage Server permission.
@@ -116,12 +120,22 @@ MODERATOR = Person(600_000_000_000_000_001, "moderator", (MOD_ROLE_ID,))
 ADMIN = Person(OWNER_ID, "owner", (), EVERYONE_PERMISSIONS | ADMINISTRATOR | MANAGE_GUILD)
 
 
+def known_person(user_id: int) -> Person | None:
+    """Return the server member with this id, or None (nobody else exists in this world)."""
+    if 0 <= user_id - FIRST_MEMBER_ID < MEMBERS_MAX:
+        return member_person(user_id - FIRST_MEMBER_ID)
+    return next((p for p in (MODERATOR, ADMIN) if p.user_id == user_id), None)
+
+
 @dataclass
 class World:
-    """The application, bot user and server the emulator serves."""
+    """The application, bot user and server the emulator serves, and the bot's DM channels."""
 
     token: str = TOKEN
     ids: Snowflakes = field(default_factory=Snowflakes)
+    _dms: dict[int, dict[str, Any]] = field(default_factory=dict)  # by recipient id
+    _closed_dms: set[int] = field(default_factory=set)  # members who accept no DMs from the bot
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bot_user(self) -> dict[str, Any]:
         """Return the bot's user object."""
@@ -166,7 +180,45 @@ class World:
         for channel in self.channels():
             if int(channel["id"]) == channel_id:
                 return channel | {"guild_id": str(GUILD_ID)}
+        with self._lock:
+            return next((dict(c) for c in self._dms.values() if int(c["id"]) == channel_id), None)
+
+    def open_dm(self, person: Person) -> dict[str, Any]:
+        """Return the bot's DM channel with a member, creating it once (Discord reuses it)."""
+        with self._lock:
+            if person.user_id not in self._dms:
+                self._dms[person.user_id] = {
+                    "id": str(self.ids.next()),
+                    "type": 1,  # DM
+                    "last_message_id": None,
+                    "recipients": [user(person.user_id, person.name)],
+                    "flags": 0,
+                }
+            return dict(self._dms[person.user_id])
+
+    def dm_channel_id(self, user_id: int) -> int | None:
+        """Return the id of the bot's DM channel with a member, or None if never opened."""
+        with self._lock:
+            channel = self._dms.get(user_id)
+        return int(channel["id"]) if channel else None
+
+    def dm_recipient(self, channel_id: int) -> int | None:
+        """Return the member a DM channel reaches, or None for a server channel."""
+        with self._lock:
+            for user_id, channel in self._dms.items():
+                if int(channel["id"]) == channel_id:
+                    return user_id
         return None
+
+    def set_dms_closed(self, user_id: int, closed: bool = True) -> None:
+        """Make a member refuse (or accept again) direct messages from the bot."""
+        with self._lock:
+            (self._closed_dms.add if closed else self._closed_dms.discard)(user_id)
+
+    def dms_closed(self, user_id: int) -> bool:
+        """Return True when a member does not accept DMs from the bot."""
+        with self._lock:
+            return user_id in self._closed_dms
 
     def guild_create(self) -> dict[str, Any]:
         """Return the full GUILD_CREATE payload."""

@@ -202,7 +202,7 @@ def story_info_embed(article: Article) -> discord.Embed:
         ("Confidence", f"{p.confidence}/100" if p.confidence is not None else "not stated"),
         ("Sources reviewed", str(p.sources_reviewed) if p.sources_reviewed is not None else "—"),
     ]
-    if p.note:
+    if p.note and p.note.strip():
         rows.append(("Review note", safe(p.note, 400)))
     for name, value in rows:
         embed.add_field(name=name, value=value, inline=name not in ("Link", "Review note"))
@@ -220,7 +220,7 @@ def review_embed(article: Article) -> discord.Embed:
     }.get(p.review_status or "", "Answers cite this story with its review.")
     confidence = f" · {p.confidence}/100" if p.confidence is not None else ""
     embed.description = f"Review recorded: **{status_label(p)}{confidence}**\n{effect}"
-    if p.note:
+    if p.note and p.note.strip():
         embed.add_field(name="Note", value=safe(p.note, 400), inline=False)
     embed.add_field(name="Reviewed", value=review_value(p), inline=False)
     return embed.set_footer(text=f"id {article.id}")

@@ -139,7 +139,7 @@ def provenance_note(p: Provenance) -> str:
     if p.sources_reviewed is not None:
         parts.append(f"{p.sources_reviewed} source{'s' if p.sources_reviewed != 1 else ''}")
     note = " · ".join(parts)
-    if p.disputed and p.note:
+    if p.disputed and p.note and p.note.strip():
         reason = " ".join(p.note.split())
         reason = reason if len(reason) <= NOTE_CHARS else reason[: NOTE_CHARS - 1].rstrip() + "…"
         note += f" — {reason}"

@@ -254,3 +254,15 @@ def test_answer_embed_dates_excerpts_shows_disagreements_and_stale_note() -> Non
     near = tuple(replace(c, published=date(2026, 9, 1 + c.n)) for c in cited)
     plain = answer_embed(Answer("Q?", False, excerpts, near)).description or ""
     assert "(Sep" not in plain.split("**Sources**")[0] and "⚖️" not in plain
+
+
+def test_a_blank_review_note_adds_no_empty_field() -> None:
+    # Found by the property test above: Discord rejects an embed field with an empty value.
+    from index.models import Article, Provenance
+    from index.present import provenance_note
+
+    blank = Provenance(review_status="disputed", note="  \n ")
+    article = Article(id="a", title="T", text="x", provenance=blank)
+    for embed in (story_info_embed(article), review_embed(article)):
+        assert message_problems(None, [embed]) == []
+    assert provenance_note(blank) == "⚠️ disputed"

@@ -147,8 +147,9 @@ class Digest:
 
     @property
     def is_empty(self) -> bool:
-        """Return True when no story was added in the period."""
-        return not self.stories
+        """Return True when the period brought nothing to post: no new story and no question
+        moderators should act on (so `NEWSBOT_DIGEST_EMPTY=skip` never drops coverage gaps)."""
+        return not (self.stories or self.unanswered or self.now_answered)
 
 
 def one_line_summary(article: Article) -> str | None:

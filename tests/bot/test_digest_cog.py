@@ -188,3 +188,18 @@ async def test_preview_lists_the_questions_we_could_not_answer(bot: NewsBot) -> 
     fields = {f.name: f.value for m in sent(fake) for e in m["embeds"] for f in e.fields}
     assert fields[UNANSWERED_NAME] == "1. Price of bananas in Peru? (×2)"
     assert NOW_ANSWERED_NAME not in fields
+
+
+async def test_skip_still_posts_a_week_whose_only_news_is_unanswered_questions(
+    empty_bot: NewsBot,
+) -> None:
+    bot = empty_bot
+    cog = bot.get_cog("WeeklyDigest")
+    now = datetime.now(UTC)
+    cog.service.mark_posted(cog.service.build(now - timedelta(days=1)))
+    bot.services.ask("Price of bananas in Peru?")  # refused: the index holds no story
+    bot.clock = Clock(now + timedelta(days=7))
+    channel = _with_digest(bot, digest_empty="skip")
+    assert await cog.post_if_due() is True
+    fields = {f.name: f.value for e in channel.send.await_args.kwargs["embeds"] for f in e.fields}
+    assert fields[UNANSWERED_NAME] == "1. Price of bananas in Peru? (×1)"

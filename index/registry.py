@@ -7,103 +7,16 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
 
 from index.locking import WriteLock
-from index.models import Article, Chunk, KeyQuestion, Provenance, ReviewStatus
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    url TEXT,
-    source TEXT,
-    published TEXT,
-    updated TEXT,
-    summary TEXT,
-    key_questions TEXT NOT NULL DEFAULT '[]',
-    provenance TEXT NOT NULL DEFAULT '{}',
-    text TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    origin TEXT,
-    added_at TEXT NOT NULL,
-    added_by TEXT,
-    chunk_count INTEGER NOT NULL DEFAULT 0,
-    -- 'pending' while its chunks are being written; only 'ready' stories are answerable.
-    status TEXT NOT NULL DEFAULT 'pending'
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    id TEXT PRIMARY KEY,
-    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-    n INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    text TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-CREATE TABLE IF NOT EXISTS sentences (
-    chunk_id TEXT NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
-    idx INTEGER NOT NULL,
-    role TEXT NOT NULL,  -- 'body', 'kq_q' (a Key Question) or 'kq_a' (its answer)
-    text TEXT NOT NULL,
-    vec BLOB NOT NULL,   -- float16 unit vector: half the disk, same ranking
-    PRIMARY KEY (chunk_id, idx)
-);
-CREATE TABLE IF NOT EXISTS questions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    asked_at TEXT NOT NULL,
-    question TEXT NOT NULL,
-    refused INTEGER NOT NULL,
-    article_ids TEXT NOT NULL DEFAULT '[]',
-    confidence REAL,
-    private INTEGER NOT NULL DEFAULT 0  -- asked with /ask private: never shown in the digest
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
--- A moderator's review of a story. Not tied to the articles row by a foreign key: a new version
--- of a story (which replaces that row) keeps its review; removing the story deletes it.
-CREATE TABLE IF NOT EXISTS reviews (
-    article_id TEXT PRIMARY KEY,
-    status TEXT NOT NULL,      -- unreviewed, verified, disputed, retracted
-    confidence INTEGER,        -- 0-100
-    note TEXT,
-    reviewed_by TEXT,
-    reviewed_at TEXT NOT NULL
-);
--- Members' verdicts on answers: one per member and answer (a later vote replaces theirs).
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
-    voter TEXT NOT NULL,       -- a salted hash of the member id, never the id or name itself
-    helpful INTEGER NOT NULL,  -- 1 for thumbs up, 0 for thumbs down
-    reason TEXT,
-    at TEXT NOT NULL,
-    UNIQUE (question_id, voter)
-);
-CREATE INDEX IF NOT EXISTS feedback_question ON feedback(question_id);
--- Questions members follow: re-answered when new stories change the answer.
-CREATE TABLE IF NOT EXISTS follows (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id INTEGER NOT NULL,
-    guild_id INTEGER,
-    channel_id INTEGER,
-    question TEXT NOT NULL,
-    -- The question casefolded (index/follows.py): "Über X?" and "über x?" are one follow.
-    question_key TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    answer_signature TEXT NOT NULL DEFAULT '',  -- what the last answer sent cited and quoted
-    cited TEXT NOT NULL DEFAULT '[]',  -- the story ids that answer cited (JSON)
-    seen_generation INTEGER NOT NULL DEFAULT 0,  -- stories first seen later are new to it
-    UNIQUE (user_id, question_key)
-);
--- The generation at which the follow checker first saw each story ready (see index/follows.py).
-CREATE TABLE IF NOT EXISTS follow_seen (
-    article_id TEXT PRIMARY KEY,
-    generation INTEGER NOT NULL
-);
-"""
+from index.models import Article, Chunk, ReviewStatus
+from index.rows import article_from_row, article_row
+from index.schema import create_or_upgrade
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +58,7 @@ class Registry:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
-            _add_missing_columns(self._conn)
-            _add_follow_keys(self._conn)
+            create_or_upgrade(self._conn)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -182,7 +93,7 @@ class Registry:
                 "INSERT INTO articles (id, title, url, source, published, updated, summary,"
                 " key_questions, provenance, text, content_hash, origin, added_at, added_by,"
                 " chunk_count, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending')",
-                _article_row(article),
+                article_row(article),
             )
 
     def finish_article(
@@ -227,7 +138,7 @@ class Registry:
             row = self._conn.execute(
                 f"{_SELECT_ARTICLES} WHERE a.id = ? AND a.status = 'ready'", (article_id,)
             ).fetchone()
-        return _article_from_row(row) if row else None
+        return article_from_row(row) if row else None
 
     def content_hash(self, article_id: str) -> str | None:
         """Return the stored content hash of a ready article, or None."""
@@ -243,7 +154,7 @@ class Registry:
             rows = self._conn.execute(
                 f"{_SELECT_ARTICLES} WHERE a.status = 'ready' ORDER BY a.added_at DESC, a.id"
             ).fetchall()
-        return [_article_from_row(r) for r in rows]
+        return [article_from_row(r) for r in rows]
 
     def ready_ids(self, article_ids: set[str]) -> set[str]:
         """Return which of the given articles are fully indexed."""
@@ -445,7 +356,7 @@ class Registry:
                 f" AND NOT {_RETRACTED} ORDER BY a.added_at DESC, a.id",
                 (since.astimezone(UTC).isoformat(timespec="seconds"),),
             ).fetchall()
-        return [_article_from_row(r) for r in rows]
+        return [article_from_row(r) for r in rows]
 
     def get_meta(self, key: str) -> str | None:
         """Return a stored value, or None."""
@@ -473,68 +384,6 @@ _SELECT_ARTICLES = (
 # says so (a moderator's review replaces the page's status). Needs `a` articles joined with:
 _REVIEWS = "LEFT JOIN reviews r ON r.article_id = a.id"
 _RETRACTED = "COALESCE(r.status, json_extract(a.provenance, '$.review_status'), '') = 'retracted'"
-# What a story states about itself; a moderator's review lives in the reviews table instead.
-_PAGE_PROVENANCE = ("review_status", "review_label", "confidence", "sources_reviewed",
-                    "official_sources")  # fmt: skip
-
-
-def _add_missing_columns(db: sqlite3.Connection) -> None:
-    """Add columns that databases created by older versions lack (CREATE IF NOT EXISTS won't)."""
-    if "private" in _columns(db, "questions"):
-        return  # the usual case: no write lock taken at start-up
-    # One write transaction, re-checked inside: a second process opening the same old database
-    # waits, then finds the column there.
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        if "private" not in _columns(db, "questions"):
-            db.execute("ALTER TABLE questions ADD COLUMN private INTEGER NOT NULL DEFAULT 0")
-            # Older versions answered /ask private:True without recording it: whether those
-            # questions were private is unknown, so none of them is ever shown in a digest.
-            db.execute("UPDATE questions SET private = 1")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    """Return the column names of a table."""
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-
-
-def _add_follow_keys(db: sqlite3.Connection) -> None:
-    """Give follows of older databases their question_key, keeping the older of two that clash."""
-    if "question_key" in _columns(db, "follows"):
-        return
-    # Another process may be opening this database too: the write lock makes it wait, and the
-    # check is made again once holding it, so the column is never added twice ("duplicate
-    # column") and no process sees it added but not yet filled or indexed.
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        if "question_key" not in _columns(db, "follows"):
-            _fill_follow_keys(db)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
-def _fill_follow_keys(db: sqlite3.Connection) -> None:
-    """Add question_key, fill it, drop the newer of two follows it makes one, and index it."""
-    db.execute("ALTER TABLE follows ADD COLUMN question_key TEXT NOT NULL DEFAULT ''")
-    kept: set[tuple[int, str]] = set()
-    for follow_id, user_id, question in db.execute(
-        "SELECT id, user_id, question FROM follows ORDER BY id"
-    ).fetchall():
-        key = question.casefold()  # as index.follows.question_key, which imports this module
-        if (user_id, key) in kept:
-            db.execute("DELETE FROM follows WHERE id = ?", (follow_id,))
-            continue
-        kept.add((user_id, key))
-        db.execute("UPDATE follows SET question_key = ? WHERE id = ?", (key, follow_id))
-    db.execute(
-        "CREATE UNIQUE INDEX IF NOT EXISTS follows_question_key ON follows(user_id, question_key)"
-    )
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:
@@ -548,59 +397,3 @@ def _bump_generation(db: sqlite3.Connection) -> None:
 def _now() -> str:
     """Return the current UTC time as ISO 8601."""
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _iso(d: date | None) -> str | None:
-    """Return a date as YYYY-MM-DD, or None."""
-    return d.isoformat() if d else None
-
-
-def _article_row(a: Article) -> tuple[object, ...]:
-    """Return the INSERT parameters of an article."""
-    added_at = (a.added_at or datetime.now(UTC)).isoformat(timespec="seconds")
-    return (
-        a.id, a.title, a.url, a.source, _iso(a.published), _iso(a.updated), a.summary,
-        json.dumps([[kq.question, kq.answer] for kq in a.key_questions]),
-        json.dumps({k: getattr(a.provenance, k) for k in _PAGE_PROVENANCE
-                    if getattr(a.provenance, k) is not None}),
-        a.text, a.content_hash, a.origin, added_at, a.added_by, a.chunk_count,
-    )  # fmt: skip
-
-
-def _article_from_row(row: sqlite3.Row) -> Article:
-    """Build an Article from a registry row."""
-    return Article(
-        id=row["id"],
-        title=row["title"],
-        text=row["text"],
-        url=row["url"],
-        source=row["source"],
-        published=date.fromisoformat(row["published"]) if row["published"] else None,
-        updated=date.fromisoformat(row["updated"]) if row["updated"] else None,
-        summary=row["summary"],
-        key_questions=tuple(KeyQuestion(q, a) for q, a in json.loads(row["key_questions"])),
-        provenance=_provenance(row),
-        content_hash=row["content_hash"],
-        origin=row["origin"],
-        added_at=datetime.fromisoformat(row["added_at"]),
-        added_by=row["added_by"],
-        chunk_count=row["chunk_count"],
-    )
-
-
-def _provenance(row: sqlite3.Row) -> Provenance:
-    """Return the page's own provenance, or a moderator's review of the story laid over it."""
-    page = Provenance(**json.loads(row["provenance"]))
-    columns = row.keys()  # `in row` would search the values
-    if "r_status" not in columns or row["r_status"] is None:
-        return page
-    # Status and confidence are replaced together: the page's "85/100" was its own judgement.
-    return replace(
-        page,
-        review_status=row["r_status"],
-        review_label=None,
-        confidence=row["r_confidence"],
-        note=row["r_note"],
-        reviewed_by=row["r_by"],
-        reviewed_at=datetime.fromisoformat(row["r_at"]),
-    )

@@ -1,0 +1,160 @@
+"""The registry's SQLite schema, and the upgrades that bring older databases up to it."""
+
+from __future__ import annotations
+
+import sqlite3
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    url TEXT,
+    source TEXT,
+    published TEXT,
+    updated TEXT,
+    summary TEXT,
+    key_questions TEXT NOT NULL DEFAULT '[]',
+    provenance TEXT NOT NULL DEFAULT '{}',
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    origin TEXT,
+    added_at TEXT NOT NULL,
+    added_by TEXT,
+    chunk_count INTEGER NOT NULL DEFAULT 0,
+    -- 'pending' while its chunks are being written; only 'ready' stories are answerable.
+    status TEXT NOT NULL DEFAULT 'pending'
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    n INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS sentences (
+    chunk_id TEXT NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    role TEXT NOT NULL,  -- 'body', 'kq_q' (a Key Question) or 'kq_a' (its answer)
+    text TEXT NOT NULL,
+    vec BLOB NOT NULL,   -- float16 unit vector: half the disk, same ranking
+    PRIMARY KEY (chunk_id, idx)
+);
+CREATE TABLE IF NOT EXISTS questions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    asked_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    refused INTEGER NOT NULL,
+    article_ids TEXT NOT NULL DEFAULT '[]',
+    confidence REAL,
+    private INTEGER NOT NULL DEFAULT 0  -- asked with /ask private: never shown in the digest
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- A moderator's review of a story. Not tied to the articles row by a foreign key: a new version
+-- of a story (which replaces that row) keeps its review; removing the story deletes it.
+CREATE TABLE IF NOT EXISTS reviews (
+    article_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,      -- unreviewed, verified, disputed, retracted
+    confidence INTEGER,        -- 0-100
+    note TEXT,
+    reviewed_by TEXT,
+    reviewed_at TEXT NOT NULL
+);
+-- Members' verdicts on answers: one per member and answer (a later vote replaces theirs).
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+    voter TEXT NOT NULL,       -- a salted hash of the member id, never the id or name itself
+    helpful INTEGER NOT NULL,  -- 1 for thumbs up, 0 for thumbs down
+    reason TEXT,
+    at TEXT NOT NULL,
+    UNIQUE (question_id, voter)
+);
+CREATE INDEX IF NOT EXISTS feedback_question ON feedback(question_id);
+-- Questions members follow: re-answered when new stories change the answer.
+CREATE TABLE IF NOT EXISTS follows (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    guild_id INTEGER,
+    channel_id INTEGER,
+    question TEXT NOT NULL,
+    -- The question casefolded (index/follows.py): "Über X?" and "über x?" are one follow.
+    question_key TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    answer_signature TEXT NOT NULL DEFAULT '',  -- what the last answer sent cited and quoted
+    cited TEXT NOT NULL DEFAULT '[]',  -- the story ids that answer cited (JSON)
+    seen_generation INTEGER NOT NULL DEFAULT 0,  -- stories first seen later are new to it
+    UNIQUE (user_id, question_key)
+);
+-- The generation at which the follow checker first saw each story ready (see index/follows.py).
+CREATE TABLE IF NOT EXISTS follow_seen (
+    article_id TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL
+);
+"""
+
+
+def create_or_upgrade(db: sqlite3.Connection) -> None:
+    """Create missing tables, then add what databases written by older versions lack."""
+    db.executescript(SCHEMA)
+    _add_missing_columns(db)
+    _add_follow_keys(db)
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Add columns that databases created by older versions lack (CREATE IF NOT EXISTS won't)."""
+    if "private" in _columns(db, "questions"):
+        return  # the usual case: no write lock taken at start-up
+    # One write transaction, re-checked inside: a second process opening the same old database
+    # waits, then finds the column there.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if "private" not in _columns(db, "questions"):
+            db.execute("ALTER TABLE questions ADD COLUMN private INTEGER NOT NULL DEFAULT 0")
+            # Older versions answered /ask private:True without recording it: whether those
+            # questions were private is unknown, so none of them is ever shown in a digest.
+            db.execute("UPDATE questions SET private = 1")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    """Return the column names of a table."""
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _add_follow_keys(db: sqlite3.Connection) -> None:
+    """Give follows of older databases their question_key, keeping the older of two that clash."""
+    if "question_key" in _columns(db, "follows"):
+        return
+    # Another process may be opening this database too: the write lock makes it wait, and the
+    # check is made again once holding it, so the column is never added twice ("duplicate
+    # column") and no process sees it added but not yet filled or indexed.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if "question_key" not in _columns(db, "follows"):
+            _fill_follow_keys(db)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _fill_follow_keys(db: sqlite3.Connection) -> None:
+    """Add question_key, fill it, drop the newer of two follows it makes one, and index it."""
+    db.execute("ALTER TABLE follows ADD COLUMN question_key TEXT NOT NULL DEFAULT ''")
+    kept: set[tuple[int, str]] = set()
+    for follow_id, user_id, question in db.execute(
+        "SELECT id, user_id, question FROM follows ORDER BY id"
+    ).fetchall():
+        key = question.casefold()  # as index.follows.question_key computes it
+        if (user_id, key) in kept:
+            db.execute("DELETE FROM follows WHERE id = ?", (follow_id,))
+            continue
+        kept.add((user_id, key))
+        db.execute("UPDATE follows SET question_key = ? WHERE id = ?", (key, follow_id))
+    db.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS follows_question_key ON follows(user_id, question_key)"
+    )

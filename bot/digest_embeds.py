@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot import limits
-from bot.text import fit_lines, link, safe, truncate, when
+from bot.text import fit_lines, link, member_text, safe, truncate, when
 from index.digest import Digest, DigestStory
 
 COLOUR = discord.Colour.gold()
@@ -55,7 +55,7 @@ def questions_field(digest: Digest) -> tuple[str, str]:
     value = f"Members asked {n} question{'s' if n != 1 else ''}."
     if digest.top_questions:
         value += " Most asked:\n" + "\n".join(
-            f"{i}. {safe(q.text, _QUESTION_CHARS)} (×{q.count})"
+            f"{i}. {member_text(q.text, _QUESTION_CHARS)} (×{q.count})"
             for i, q in enumerate(digest.top_questions, start=1)
         )
     return "Questions", truncate(value, limits.FIELD_VALUE)
@@ -66,7 +66,7 @@ def unanswered_field(digest: Digest) -> tuple[str, str] | None:
     if not digest.unanswered:
         return None
     lines = [
-        f"{i}. {safe(q.text, _QUESTION_CHARS)} (×{q.count}"
+        f"{i}. {member_text(q.text, _QUESTION_CHARS)} (×{q.count}"
         + ("" if q.refused else ", answer marked unhelpful")
         + ")"
         for i, q in enumerate(digest.unanswered, start=1)
@@ -79,7 +79,8 @@ def now_answered_field(digest: Digest) -> tuple[str, str] | None:
     if not digest.now_answered:
         return None
     lines = [
-        f"{safe(n.question, _QUESTION_CHARS)} → **{safe(n.title, _TITLE_CHARS, 'Untitled story')}**"
+        f"{member_text(n.question, _QUESTION_CHARS)} → "
+        f"**{safe(n.title, _TITLE_CHARS, 'Untitled story')}**"
         for n in digest.now_answered
     ]
     return NOW_ANSWERED_NAME, fit_lines(lines, limits.FIELD_VALUE)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import discord
 
 from bot import limits
-from bot.text import safe, truncate, when
+from bot.text import member_text, safe, truncate, when
 from index.feedback import NegativeAnswer
 
 COLOUR = discord.Colour.orange()
@@ -24,7 +24,7 @@ def page_count(n_items: int) -> int:
 
 def negative_field(item: NegativeAnswer) -> tuple[str, str]:
     """Return an answer's field: the question; votes, dates, cited stories and reasons."""
-    name = safe(item.question, limits.FIELD_NAME, "Question")
+    name = member_text(item.question, limits.FIELD_NAME, "Question")
     outcome = "refused" if item.refused else "answered"
     head = (
         f"👎 ×{item.downvotes} · last {when(item.last_vote_at.date())} · "
@@ -36,7 +36,7 @@ def negative_field(item: NegativeAnswer) -> tuple[str, str]:
     if item.cited_titles:
         titles = "; ".join(safe(t, _TITLE_CHARS, "Untitled story") for t in item.cited_titles)
         lines.append(f"**Cited:** {titles}")
-    lines.extend(f"• “{safe(reason, _REASON_CHARS)}”" for reason in item.reasons)
+    lines.extend(f"• “{member_text(reason, _REASON_CHARS)}”" for reason in item.reasons)
     if not item.reasons:
         lines.append("• (no reason given)")
     return name, truncate("\n".join(lines), limits.FIELD_VALUE)

@@ -9,13 +9,16 @@ import discord
 
 from bot import limits
 from bot.embeds import COLOUR
-from bot.text import fit_lines, one_line, safe, truncate
+from bot.text import fit_lines, member_text, one_line, safe, truncate
 from index.follows import Follow, Followed
 
 Delivery = Literal["dm", "channel"]
 
 HEADER = "New on a question you follow:"
 QUESTION_CHARS = 200  # the question in a header or list line (the embed title has it in full)
+# Lines per /follows page: at QUESTION_CHARS plus markup each, ten stay far below the 4,096
+# characters of an embed description.
+FOLLOWS_PAGE_SIZE = 10
 STOP_HINT = "Use `/unfollow` to stop following it."
 NO_FOLLOWS = (
     "You don't follow any question yet. Use `/follow` and I'll tell you when a new story "
@@ -45,7 +48,7 @@ def followed_reply(followed: Followed, delivery: Delivery, limit: int) -> str:
 
 def notification_content(question: str, mention: int | None = None, dm_closed: bool = False) -> str:
     """Return the line above a new answer: the header, and a mention when posted in a channel."""
-    shown = safe(question, QUESTION_CHARS, "your question")
+    shown = member_text(question, QUESTION_CHARS, "your question")
     text = f"{HEADER} **{shown}**\n{STOP_HINT}"
     if mention is None:
         return text
@@ -56,7 +59,7 @@ def notification_content(question: str, mention: int | None = None, dm_closed: b
 
 def unfollowed_reply(follow: Follow, left: int) -> str:
     """Return the /unfollow reply."""
-    shown = safe(follow.question, QUESTION_CHARS, "that question")
+    shown = member_text(follow.question, QUESTION_CHARS, "that question")
     return f"You no longer follow **{shown}** ({left} left)."
 
 
@@ -67,14 +70,24 @@ def only_mention(user_id: int) -> discord.AllowedMentions:
     )
 
 
-def follows_embed(follows: Sequence[Follow], limit: int, delivery: Delivery) -> discord.Embed:
-    """Return the /follows list: each question with when it was followed."""
+def follows_page_count(n_follows: int) -> int:
+    """Return how many /follows pages n follows need (at least one)."""
+    return max(1, -(-n_follows // FOLLOWS_PAGE_SIZE))
+
+
+def follows_embed(
+    follows: Sequence[Follow], limit: int, delivery: Delivery, page: int = 0
+) -> discord.Embed:
+    """Return one page (0-based) of the /follows list: each question with when it was followed."""
     if not follows:
         return discord.Embed(title="Questions you follow", description=NO_FOLLOWS, colour=COLOUR)
+    pages = follows_page_count(len(follows))
+    page = min(max(page, 0), pages - 1)
+    start = page * FOLLOWS_PAGE_SIZE
     lines = [
-        f"{i}. **{safe(f.question, QUESTION_CHARS, 'question')}** — since "
+        f"{start + i}. **{safe(f.question, QUESTION_CHARS, 'question')}** — since "
         f"<t:{int(f.created_at.timestamp())}:R>"
-        for i, f in enumerate(follows, start=1)
+        for i, f in enumerate(follows[start : start + FOLLOWS_PAGE_SIZE], start=1)
     ]
     where = "by DM" if delivery == "dm" else "in the channel where you followed"
     embed = discord.Embed(
@@ -82,7 +95,8 @@ def follows_embed(follows: Sequence[Follow], limit: int, delivery: Delivery) -> 
         description=fit_lines(lines, limits.EMBED_DESCRIPTION),
         colour=COLOUR,
     )
-    return embed.set_footer(text=f"New answers reach you {where}. /unfollow stops one.")
+    shown = f"Page {page + 1}/{pages} · " if pages > 1 else ""
+    return embed.set_footer(text=f"{shown}New answers reach you {where}. /unfollow stops one.")
 
 
 def follow_choice_name(question: str) -> str:

@@ -17,6 +17,8 @@ MAX_LINK = 512  # longer links are not shown (a cut link is a wrong link)
 _ANGLE_SYNTAX = re.compile(r"<(?=[@#:/]|[at]:)")
 _MASKED_LINK = re.compile(r"\]\s*\(")
 _BAD_URL_CHARS = re.compile(r"[\s<>\"'`\\\x00-\x1f\x7f]")
+# Invites are linked even without a scheme ("discord.gg/abc").
+_INVITE = re.compile(r"(?i)\b(discord(?:app)?)\.(?=(?:gg|com|io|me|li)/)")
 
 
 def escape_text(text: str) -> str:
@@ -45,6 +47,17 @@ def safe(text: str | None, limit: int, placeholder: str = "") -> str:
     if not text or not text.strip():
         return placeholder
     return truncate(escape_text(one_line(text)), limit)
+
+
+def member_text(text: str | None, limit: int, placeholder: str = "") -> str:
+    """Return text a member typed (a question, a reason) like `safe`, with every link broken,
+    so nobody can make the bot post a clickable link by asking or voting."""
+    if not text or not text.strip():
+        return placeholder
+    # "scheme://" becomes a live link wherever it appears in a message or an embed field.
+    text = text.replace("://", ":" + ZWSP + "//")
+    text = _INVITE.sub(lambda m: m.group(1) + ZWSP + ".", text)
+    return safe(text, limit, placeholder)
 
 
 def safe_url(url: str | None) -> str | None:

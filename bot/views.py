@@ -125,6 +125,22 @@ class PagedView(OwnedView):
         await self._show(interaction, self.page + 1)
 
 
+class MemberPagedView(PagedView):
+    """Pages of a member's own list (e.g. /follows): only that member may turn them."""
+
+    def __init__(self, owner_id: int, pages: int, render: Callable[[int], discord.Embed]) -> None:
+        super().__init__(owner_id, [], pages, render)
+        self.previous.label = "◀ Previous"  # a member's list is not ordered newest first
+        self.next.label = "Next ▶"
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """Let only the member who ran the command press the buttons; no role is needed."""
+        if interaction.user.id == self.owner_id:
+            return True
+        await send_ephemeral(interaction, "These buttons belong to the member who ran the command.")
+        return False
+
+
 DocumentHandler = Callable[[discord.Interaction[Any], RawDocument], Awaitable[None]]
 DocumentFactory = Callable[["StoryModal", discord.Interaction[Any]], RawDocument]
 

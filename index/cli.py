@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -98,6 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NewsbotError as exc:
         print(f"newsbot: {exc.user_message()}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. a data directory that is a file, or not writable
+        where = exc.filename or args.data_dir or "the data directory"
+        print(f"newsbot: cannot use {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:  # e.g. a registry file that is not a database
+        print(f"newsbot: the registry database cannot be used: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("newsbot: interrupted", file=sys.stderr)
         return 130
@@ -130,6 +138,7 @@ def _services(settings: Settings) -> Services:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Ingest sources with a progress bar and a summary table."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     console = Console(stderr=True)
@@ -141,7 +150,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
         def progress(origin: str, outcome: str) -> None:
             counts["n"] += 1
-            bar.update(task, description=f"{counts['n']} processed · {outcome}: {origin}")
+            line = f"{counts['n']} processed · {outcome}: {origin}"
+            bar.update(task, description=escape(line))
 
         report = services.ingest_sources(args.sources, added_by=args.by, progress=progress)
     _print_report(report)
@@ -151,6 +161,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def _print_report(report: object) -> None:
     """Print an ingestion summary table and failure reasons."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from index.models import IngestReport
@@ -165,7 +176,8 @@ def _print_report(report: object) -> None:
     )
     console.print(table)
     for origin, reason in report.failed:
-        console.print(f"[red]failed[/red] {origin}: {reason}", markup=True, highlight=False)
+        # Origins and reasons come from file names and pages: never read as Rich markup.
+        console.print(f"[red]failed[/red] {escape(origin)}: {escape(reason)}", highlight=False)
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -204,6 +216,7 @@ def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"{len(articles)} indexed stories")
     # The id (for `newsbot review`/`remove`) and "⛔ retracted" must read whole in any terminal.
@@ -214,7 +227,9 @@ def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     for a in articles:
         when = a.date.isoformat() if a.date else "undated"
         review = status_label(a.provenance) or "—"
-        table.add_row(a.id, a.title, a.source or "—", when, str(a.chunk_count), review)
+        # Text objects: a title like "[bold]AI[/]" is shown as written, never parsed as markup.
+        cells = (a.id, a.title, a.source or "—", when, str(a.chunk_count), review)
+        table.add_row(*(Text(cell) for cell in cells))
     Console().print(table)
     return 0
 

@@ -35,6 +35,11 @@ _SUMMARY_CHARS = 300
 META_LAST_RUN = "digest.last_run_at"
 META_LAST_START = "digest.last_start_at"
 META_FIRST_SEEN = "digest.first_seen_at"
+# SENT_UPTO: "<period key> <n>", the first n messages of the digest being posted went out
+# (cleared by mark_posted), so a retry or a restart resumes instead of reposting and re-pinging.
+META_SENT_UPTO = "digest.sent_upto"
+# The period key before any digest ran: that first period's start moves with the clock.
+_FIRST_PERIOD = "first"
 
 Clock = Callable[[], datetime]
 
@@ -279,15 +284,23 @@ class DigestService:
         before = self._read(META_LAST_START)
         return before if before is not None and before < start else start - WEEK
 
-    def build(self, now: datetime) -> Digest:
-        """Return the digest of the period [last run, now): each moment belongs to one period."""
+    def build(self, now: datetime, guild_id: int | None = None) -> Digest:
+        """Return the digest of the period [last run, now): each moment belongs to one period.
+
+        Only questions asked in server `guild_id` count or show (None: those asked outside any
+        server, from the CLI), so no server's digest reveals another's questions.
+        """
         start = self.period_start(now)
         end = floor_second(now)
         articles = [
             a for a in self._registry.articles_added_since(start) if a.added_at and a.added_at < end
         ]
         since = self.previous_start(start)
-        logged = [q for q in self._registry.questions_since(since) if q.asked_at < end]
+        logged = [
+            q
+            for q in self._registry.questions_since(since)
+            if q.asked_at < end and q.guild_id == guild_id
+        ]
         current = [q for q in logged if q.asked_at >= start]
         votes = feedback.tallies(self._registry, [q.id for q in current])
         unanswered, now_answered = coverage(
@@ -321,6 +334,23 @@ class DigestService:
                     " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     (key, moment.isoformat()),
                 )
+            db.execute("DELETE FROM meta WHERE key = ?", (META_SENT_UPTO,))
+
+    def sent_so_far(self, digest: Digest) -> int:
+        """Return how many messages of this digest's period were already sent (0 if none)."""
+        value = self._registry.get_meta(META_SENT_UPTO)
+        if value is None:
+            return 0
+        period, _, count = value.rpartition(" ")
+        return int(count) if period == self._period_key(digest) else 0
+
+    def record_sent(self, digest: Digest, count: int) -> None:
+        """Record that the first `count` messages of this digest's period were sent."""
+        self._registry.set_meta(META_SENT_UPTO, f"{self._period_key(digest)} {count}")
+
+    def _period_key(self, digest: Digest) -> str:
+        """Return what names the digest's period until mark_posted: its start (fixed by then)."""
+        return digest.start.isoformat() if self.last_run() is not None else _FIRST_PERIOD
 
     def _read(self, key: str) -> datetime | None:
         """Return a stored UTC timestamp, or None."""

@@ -126,14 +126,21 @@ def tallies(registry: Registry, question_ids: Iterable[int]) -> dict[int, Tally]
     return out
 
 
-def recent_negative(registry: Registry, limit: int = RECENT_DEFAULT) -> list[NegativeAnswer]:
-    """Return the answers most recently marked unhelpful, newest 👎 first."""
+def recent_negative(
+    registry: Registry, limit: int = RECENT_DEFAULT, *, guild_id: int | None = None
+) -> list[NegativeAnswer]:
+    """Return one server's answers most recently marked unhelpful, newest 👎 first.
+
+    Only questions asked in server `guild_id` are listed (None: those asked outside any server,
+    from the CLI): one server's moderators never read another's questions or reasons.
+    """
     with registry.read() as db:
         rows = db.execute(
             "SELECT q.id, q.question, q.asked_at, q.refused, q.private, q.article_ids,"
             " COUNT(*), MAX(f.at) FROM feedback f JOIN questions q ON q.id = f.question_id"
-            " WHERE f.helpful = 0 GROUP BY q.id ORDER BY MAX(f.at) DESC, q.id DESC LIMIT ?",
-            (limit,),
+            " WHERE f.helpful = 0 AND q.guild_id IS ?"
+            " GROUP BY q.id ORDER BY MAX(f.at) DESC, q.id DESC LIMIT ?",
+            (guild_id, limit),
         ).fetchall()
         reasons = _reasons(db, [r[0] for r in rows])
     return [

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from index.answer import Answerer, clean_question
-from index.errors import FollowLimitError, FollowNotFoundError, IndexUnavailableError, NewsbotError
+from index.errors import (
+    FollowLimitError,
+    FollowNotFoundError,
+    IndexUnavailableError,
+    InvalidQuestionError,
+    NewsbotError,
+)
 from index.models import Answer
 from index.registry import Registry
 from index.settings import Settings
@@ -152,17 +158,28 @@ class FollowService:
         """Stop following a question, named by its ref ('#12', from autocomplete) or its text."""
         mine = self.follows_of(user_id)
         given = given.strip()
-        wanted = question_key(" ".join(given.split()))
+        wanted = self._typed_key(given, mine)
         # A ref first: a member typing "#12" meaning a question they follow is far less likely
         # than autocomplete naming follow #12. Plain text, numbers included, is a question.
         match = next((f for f in mine if f.ref == given), None) or next(
-            (f for f in mine if f.key == wanted), None
+            (f for f in mine if wanted is not None and f.key == wanted), None
         )
         if match is None:
             raise FollowNotFoundError(given)
         with self._registry.transaction() as db:
             db.execute("DELETE FROM follows WHERE id = ? AND user_id = ?", (match.id, user_id))
         return match
+
+    def _typed_key(self, given: str, mine: list[Follow]) -> str | None:
+        """Return the key of a typed question, cleaned as follow() cleans it (None if unusable)."""
+        # A follow stored before NEWSBOT_MAX_QUESTION_CHARS was lowered can still be named.
+        longest = max((len(f.question) for f in mine), default=0)
+        try:
+            return question_key(
+                clean_question(given, max(self._settings.max_question_chars, longest))
+            )
+        except InvalidQuestionError:  # empty or too long: no follow was stored under it
+            return None
 
     def follows_of(self, user_id: int) -> list[Follow]:
         """Return a member's follows, oldest first."""

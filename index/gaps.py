@@ -12,7 +12,7 @@ from datetime import datetime
 
 import numpy as np
 
-from index.errors import NewsbotError
+from index.errors import IndexUnavailableError, NewsbotError
 from index.excerpts import stem_terms
 from index.models import Answer, Article
 from index.registry import LoggedQuestion
@@ -162,6 +162,8 @@ def recheck(
     for cluster in clusters[:limit]:
         try:
             answer = ask(cluster.text)
+        except IndexUnavailableError:
+            raise  # the index is down: retry the whole digest later rather than post it wrong
         except NewsbotError as exc:  # e.g. a question longer than today's limit: skip it
             log.info("not re-asking %r for the digest: %s", cluster.text, exc)
             continue

@@ -40,6 +40,7 @@ class LoggedQuestion:
     refused: bool
     article_ids: tuple[str, ...]
     private: bool = False
+    guild_id: int | None = None  # the server it was asked in; None for the CLI and old rows
 
 
 class Registry:
@@ -316,14 +317,15 @@ class Registry:
         confidence: float,
         *,
         private: bool = False,
+        guild_id: int | None = None,
     ) -> int:
         """Append a question to the log and return its id (no user names are ever stored)."""
         with self.transaction() as db:
             cur = db.execute(
                 "INSERT INTO questions (asked_at, question, refused, article_ids, confidence,"
-                " private) VALUES (?,?,?,?,?,?)",
+                " private, guild_id) VALUES (?,?,?,?,?,?,?)",
                 (_now(), question, int(refused), json.dumps(list(article_ids)), confidence,
-                 int(private)),
+                 int(private), guild_id),
             )  # fmt: skip
             return int(cur.lastrowid or 0)
 
@@ -336,14 +338,14 @@ class Registry:
         """Return questions logged at or after `since` (UTC), oldest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, asked_at, question, refused, article_ids, private FROM questions"
-                " WHERE asked_at >= ? ORDER BY id",
+                "SELECT id, asked_at, question, refused, article_ids, private, guild_id"
+                " FROM questions WHERE asked_at >= ? ORDER BY id",
                 (since.astimezone(UTC).isoformat(timespec="seconds"),),
             ).fetchall()
         return [
             LoggedQuestion(
                 r[0], datetime.fromisoformat(r[1]), r[2], bool(r[3]), tuple(json.loads(r[4])),
-                bool(r[5]),
+                bool(r[5]), r[6],
             )
             for r in rows
         ]  # fmt: skip

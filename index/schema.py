@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS questions (
     refused INTEGER NOT NULL,
     article_ids TEXT NOT NULL DEFAULT '[]',
     confidence REAL,
-    private INTEGER NOT NULL DEFAULT 0  -- asked with /ask private: never shown in the digest
+    private INTEGER NOT NULL DEFAULT 0,  -- asked with /ask private: never shown in the digest
+    guild_id INTEGER  -- the server it was asked in; NULL for the CLI and older versions
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- A moderator's review of a story. Not tied to the articles row by a foreign key: a new version
@@ -98,6 +99,7 @@ def create_or_upgrade(db: sqlite3.Connection) -> None:
     """Create missing tables, then add what databases written by older versions lack."""
     db.executescript(SCHEMA)
     _add_missing_columns(db)
+    _add_question_guilds(db)
     _add_follow_keys(db)
 
 
@@ -114,6 +116,20 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
             # Older versions answered /ask private:True without recording it: whether those
             # questions were private is unknown, so none of them is ever shown in a digest.
             db.execute("UPDATE questions SET private = 1")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _add_question_guilds(db: sqlite3.Connection) -> None:
+    """Record the server of each question; older rows get NULL, so no server's digest shows them."""
+    if "guild_id" in _columns(db, "questions"):
+        return
+    db.execute("BEGIN IMMEDIATE")  # re-checked inside, as in _add_missing_columns
+    try:
+        if "guild_id" not in _columns(db, "questions"):
+            db.execute("ALTER TABLE questions ADD COLUMN guild_id INTEGER")
     except BaseException:
         db.execute("ROLLBACK")
         raise

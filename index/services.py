@@ -34,13 +34,25 @@ class Services:
     answerer: Answerer
     follows: FollowService
 
-    def ask(self, question: str, *, log_question: bool = True, private: bool = False) -> Answer:
-        """Answer a question as of today and record it in the question log."""
+    def ask(
+        self,
+        question: str,
+        *,
+        private: bool = False,
+        guild_id: int | None = None,
+        log_question: bool = True,
+    ) -> Answer:
+        """Answer a question as of today and log it under its server (None: the CLI)."""
         answer = self.answerer.answer(question, today=date.today())
         if log_question:
             cited = [c.article_id for c in answer.citations]
             qid = self.registry.log_question(
-                answer.question, answer.refused, cited, answer.confidence, private=private
+                answer.question,
+                answer.refused,
+                cited,
+                answer.confidence,
+                private=private,
+                guild_id=guild_id,
             )
             answer = replace(answer, question_id=qid)
         return answer

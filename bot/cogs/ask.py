@@ -64,7 +64,9 @@ class Ask(commands.Cog):
         # a public defer makes the follow-up public too.
         clean_question(question, self.bot.settings.max_question_chars)
         await interaction.response.defer(ephemeral=private, thinking=True)
-        ask = partial(self.bot.services.ask, private=private)  # private ones stay out of digests
+        # Logged under its server (only its own moderators and digest see it); private ones
+        # stay out of digests.
+        ask = partial(self.bot.services.ask, private=private, guild_id=interaction.guild_id)
         answer = await self.bot.run_core(ask, question)
         await interaction.followup.send(**answer_payload(answer))
 
@@ -94,7 +96,8 @@ class Ask(commands.Cog):
         """Answer in a reply; errors get the same short messages as slash commands."""
         try:
             async with message.channel.typing():
-                answer = await self.bot.run_core(self.bot.services.ask, question)
+                guild_id = message.guild.id if message.guild else None
+                answer = await self.bot.run_core(self.bot.services.ask, question, guild_id=guild_id)
         except NewsbotError as exc:
             reason = user_message(exc) or APOLOGY
             await message.reply(reason, mention_author=False, allowed_mentions=NONE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 # How often the schedule is checked until cog_load applies NEWSBOT_DIGEST_CHECK_SECONDS;
 # a post is at most this late.
 CHECK_EVERY_SECONDS = 60.0
+# A digest message Discord keeps refusing is retried at every check but warned about this often.
+WARN_EVERY_SECONDS = 3600.0
 
 
 @app_commands.guild_only()
@@ -37,6 +40,7 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
             core.registry, bot.settings, embedder=core.embedder, answerer=core.answerer
         )
         self._lock = asyncio.Lock()  # the scheduler and /digest post never post at once
+        self._warned_at: float | None = None  # time.monotonic() of the last refused-send warning
 
     async def cog_load(self) -> None:
         """Start the scheduler when a digest channel is configured."""
@@ -53,6 +57,14 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
         """Check whether the digest is due; a failure is logged and retried next time."""
         try:
             await self.post_if_due()
+        except discord.HTTPException as exc:  # messages sent are recorded: the retry resumes
+            now = time.monotonic()
+            if self._warned_at is None or now - self._warned_at >= WARN_EVERY_SECONDS:
+                self._warned_at = now
+                log.warning(
+                    "weekly digest: Discord refused a message (%s %s); retrying every %g s",
+                    exc.status, exc.text or "", self.scheduler.seconds,
+                )  # fmt: skip
         except NewsbotError as exc:
             log.warning("weekly digest not posted: %s", exc.user_message())
         except Exception:  # the loop must outlive a Discord or database hiccup
@@ -69,7 +81,8 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
             now = self.bot.clock()
             if not await self.bot.run_core(self.service.due, now):
                 return False
-            digest = await self.bot.run_core(self.service.build, now)
+            guild_id = await self.digest_guild_id()  # its server's questions only
+            digest = await self.bot.run_core(self.service.build, now, guild_id)
             if digest.is_empty and self.bot.settings.digest_empty == "skip":
                 log.info("no new stories this week: digest skipped (NEWSBOT_DIGEST_EMPTY=skip)")
                 await self.bot.run_core(self.service.mark_posted, digest)
@@ -78,11 +91,22 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
             return True
 
     async def _publish(self, digest: Digest) -> discord.abc.Messageable:
-        """Send the digest to its channel, then record it (a failed send is retried, not lost)."""
+        """Send the digest's unsent messages to its channel, then record it as posted.
+
+        Each message sent is recorded, so a retry, `/digest post` or a restart resumes after it
+        and the role is pinged once. The digest is rebuilt at each attempt (same period start,
+        later end), so a story added meanwhile may shift fields between messages: resuming by
+        message index accepts that rare overlap or gap rather than reposting the whole digest.
+        """
         channel = await self.digest_channel()
-        for message in digest_messages(digest, self.bot.settings.digest_role_id):
+        done = await self.bot.run_core(self.service.sent_so_far, digest)
+        role_id = self.bot.settings.digest_role_id if done == 0 else None  # ping once
+        messages = digest_messages(digest, role_id)
+        for count, message in enumerate(messages[done:], start=done + 1):
             await _send(channel, message)
+            await self.bot.run_core(self.service.record_sent, digest, count)
         await self.bot.run_core(self.service.mark_posted, digest)
+        self._warned_at = None
         log.info("posted the weekly digest: %d stories", len(digest.stories))
         return channel
 
@@ -101,13 +125,21 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
             raise DigestUnavailable(f"The digest channel {channel_id} cannot receive messages.")
         return channel
 
+    async def digest_guild_id(self) -> int | None:
+        """Return the server of the digest channel, whose questions alone the digest shows."""
+        channel = await self.digest_channel()
+        if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+            return channel.guild.id
+        return None
+
     @app_commands.command(name="preview")
     @moderator_only()
     async def preview(self, interaction: discord.Interaction[NewsBot]) -> None:
         """Show the next weekly digest to you only, without posting it."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock()
-        digest = await self.bot.run_core(self.service.build, now)
+        # This server's questions only: another server's never show here.
+        digest = await self.bot.run_core(self.service.build, now, interaction.guild_id)
         messages = digest_messages(digest)
         messages[0].content = self._schedule_note(now)
         for message in messages:
@@ -119,7 +151,8 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
         """Post the digest to the digest channel now; the next one covers from here on."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self._lock:
-            digest = await self.bot.run_core(self.service.build, self.bot.clock())
+            guild_id = await self.digest_guild_id()  # the channel's server's questions only
+            digest = await self.bot.run_core(self.service.build, self.bot.clock(), guild_id)
             channel = await self._publish(digest)
         where = (
             f"<#{channel.id}>" if isinstance(channel, discord.abc.GuildChannel) else "its channel"

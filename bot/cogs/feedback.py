@@ -64,7 +64,12 @@ class Feedback(commands.Cog):
     ) -> None:
         """List recent answers members marked unhelpful, with their reasons and sources."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        items = await self.bot.run_core(feedback.recent_negative, self.bot.services.registry, limit)
+        items = await self.bot.run_core(  # this server's answers only
+            feedback.recent_negative,
+            self.bot.services.registry,
+            limit,
+            guild_id=interaction.guild_id,
+        )
         pages = page_count(len(items))
         render = partial(negative_feedback_embed, items)
         mods = self.bot.settings.moderator_role_ids

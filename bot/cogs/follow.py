@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Literal
+from functools import partial
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -18,10 +19,12 @@ from bot.follow_embeds import (
     follow_choice_name,
     followed_reply,
     follows_embed,
+    follows_page_count,
     notification_content,
     only_mention,
     unfollowed_reply,
 )
+from bot.views import MemberPagedView
 from index.answer import clean_question
 from index.errors import FollowLimitError
 from index.follows import Follow, FollowUpdate, question_key
@@ -113,10 +116,15 @@ class Follows(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self._reload(interaction.user.id)
         settings = self.bot.settings
-        embed = follows_embed(
-            self.mine.get(interaction.user.id, []), settings.follow_limit, settings.follow_delivery
+        mine = self.mine.get(interaction.user.id, [])
+        pages = follows_page_count(len(mine))
+        render = partial(follows_embed, mine, settings.follow_limit, settings.follow_delivery)
+        view = MemberPagedView(interaction.user.id, pages, render)
+        kwargs: dict[str, Any] = {"view": view, "wait": True} if pages > 1 else {}
+        message = await interaction.followup.send(
+            embed=render(0), ephemeral=True, allowed_mentions=NONE, **kwargs
         )
-        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NONE)
+        view.message = message if pages > 1 else None
 
     @unfollow.autocomplete("question")
     async def follow_choices(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+import logging
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import AsyncMock, MagicMock
 
@@ -13,10 +16,13 @@ from bot.client import NewsBot, make_bot
 from bot.digest_embeds import NOW_ANSWERED_NAME, UNANSWERED_NAME
 from bot.errors import DigestUnavailable
 from bot.limits import message_problems
+from index.digest import Digest, DigestService, DigestStory, floor_second
+from index.registry import Registry
 from index.services import Services
 from index.settings import Settings
 from tests.bot.support import (
     DIGEST_CHANNEL,
+    GUILD_ID,
     checked,
     command,
     interaction,
@@ -41,6 +47,7 @@ class Clock:
 def _channel() -> MagicMock:
     channel = MagicMock(spec=discord.TextChannel)
     channel.id = DIGEST_CHANNEL
+    channel.guild = SimpleNamespace(id=GUILD_ID)
     channel.send = checked(discord.TextChannel.send)
     return channel
 
@@ -180,8 +187,9 @@ async def test_scheduler_checks_as_often_as_settings_say(services: Services) -> 
 async def test_preview_lists_the_questions_we_could_not_answer(bot: NewsBot) -> None:
     _with_digest(bot)
     for question in ("Price of bananas in Peru?", "What is the price of bananas in Peru?"):
-        bot.services.ask(question)
-    bot.services.ask("Who won the 2026 FIFA World Cup final?", private=True)  # never shown
+        bot.services.ask(question, guild_id=GUILD_ID)
+    bot.services.ask("Who won the 2026 FIFA World Cup final?", private=True, guild_id=GUILD_ID)
+    bot.services.ask("Price of apples in Chile?")  # from the CLI: in no server's digest
     bot.clock = Clock(datetime.now(UTC) + timedelta(minutes=1))
     fake = interaction(bot, moderator_by_role())
     await invoke(command(bot, "digest preview"), bot.get_cog("WeeklyDigest"), fake)
@@ -197,9 +205,175 @@ async def test_skip_still_posts_a_week_whose_only_news_is_unanswered_questions(
     cog = bot.get_cog("WeeklyDigest")
     now = datetime.now(UTC)
     cog.service.mark_posted(cog.service.build(now - timedelta(days=1)))
-    bot.services.ask("Price of bananas in Peru?")  # refused: the index holds no story
+    bot.services.ask("Price of bananas in Peru?", guild_id=GUILD_ID)  # refused: no story
     bot.clock = Clock(now + timedelta(days=7))
     channel = _with_digest(bot, digest_empty="skip")
     assert await cog.post_if_due() is True
     fields = {f.name: f.value for e in channel.send.await_args.kwargs["embeds"] for f in e.fields}
     assert fields[UNANSWERED_NAME] == "1. Price of bananas in Peru? (×1)"
+
+
+# -- a digest that fails partway ----------------------------------------------------------------
+
+
+def _long_build(self: DigestService, now: datetime, *args: Any, **kwargs: Any) -> Digest:
+    """Build a digest of the real period whose stories need several messages."""
+    stories = tuple(
+        DigestStory(f"a{i}", f"Story {i} " + "t" * 200, "Pub", date(2026, 5, 1),
+                    f"https://example.com/{i}", "s" * 299, "k" * 150)
+        for i in range(24)
+    )  # fmt: skip
+    return Digest(self.period_start(now), floor_second(now), "UTC", stories, 0, ())
+
+
+class FlakyChannel:
+    """Records what reached the channel; the sends in `fail_on` (1-based) raise a 503, and so
+    does every follow-up message (one without the digest's title) when `follow_ups_fail`."""
+
+    def __init__(
+        self, channel: MagicMock, fail_on: set[int], *, follow_ups_fail: bool = False
+    ) -> None:
+        self.fail_on = fail_on
+        self.follow_ups_fail = follow_ups_fail
+        self.attempts = 0
+        self.delivered: list[dict[str, Any]] = []
+        channel.send = checked(discord.TextChannel.send, self._send)
+
+    async def _send(self, *args: Any, **kwargs: Any) -> MagicMock:
+        self.attempts += 1
+        follow_up = kwargs["embeds"][0].title is None
+        if self.attempts in self.fail_on or (self.follow_ups_fail and follow_up):
+            raise discord.HTTPException(MagicMock(status=503, reason="unavailable"), "try later")
+        self.delivered.append(kwargs)
+        return MagicMock()
+
+    def bodies(self) -> list[list[dict[str, Any]]]:
+        """Return each delivered message's embeds as dicts (to spot a message sent twice)."""
+        return [[e.to_dict() for e in kwargs["embeds"]] for kwargs in self.delivered]
+
+    def pings(self) -> int:
+        """Return how many delivered messages mention the opt-in role."""
+        return sum(kwargs.get("content") == f"<@&{DIGEST_ROLE}>" for kwargs in self.delivered)
+
+
+@pytest.fixture
+def long_digest(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make every DigestService (a restarted one too) build a digest of several messages."""
+    monkeypatch.setattr(DigestService, "build", _long_build)
+    yield
+
+
+def _due_with_role(bot: NewsBot) -> tuple[Any, MagicMock, Clock]:
+    """Return the digest cog with a due digest, a role to ping, and its channel."""
+    channel = _with_digest(bot, digest_role_id=DIGEST_ROLE)
+    cog = bot.get_cog("WeeklyDigest")
+    clock = Clock(datetime.now(UTC) + timedelta(minutes=1))
+    bot.clock = clock
+    cog.service.mark_posted(cog.service.build(clock.now - timedelta(days=8)))
+    return cog, channel, clock
+
+
+def _expected_messages(cog: Any, clock: Clock) -> int:
+    """Return how many messages the due digest needs."""
+    from bot.digest_embeds import digest_messages
+
+    return len(digest_messages(cog.service.build(clock.now), DIGEST_ROLE))
+
+
+async def test_retry_after_a_partial_post_sends_only_the_rest(
+    bot: NewsBot, long_digest: None
+) -> None:
+    cog, channel, clock = _due_with_role(bot)
+    total = _expected_messages(cog, clock)
+    assert total >= 3
+    flaky = FlakyChannel(channel, fail_on={2})
+    with pytest.raises(discord.HTTPException):
+        await cog.post_if_due()
+    assert cog.service.due(clock.now) is True
+    clock.now += timedelta(minutes=1)  # the scheduler's retry rebuilds the digest
+    assert await cog.post_if_due() is True
+    bodies = flaky.bodies()
+    assert len(bodies) == total
+    assert all(bodies.count(body) == 1 for body in bodies)
+    assert flaky.pings() == 1 and flaky.delivered[0].get("content") == f"<@&{DIGEST_ROLE}>"
+    assert cog.service.due(clock.now) is False
+    clock.now += timedelta(minutes=1)
+    assert await cog.post_if_due() is False
+    assert len(flaky.delivered) == total
+
+
+async def test_a_restart_mid_post_resumes_where_it_stopped(bot: NewsBot, long_digest: None) -> None:
+    cog, channel, clock = _due_with_role(bot)
+    total = _expected_messages(cog, clock)
+    flaky = FlakyChannel(channel, fail_on={3})
+    with pytest.raises(discord.HTTPException):
+        await cog.post_if_due()
+    assert len(flaky.delivered) == 2
+    # A restart: a new cog over a new connection to the same database.
+    fresh = type(cog)(bot)
+    registry = Registry(bot.settings.db_path)
+    try:
+        fresh.service = DigestService(registry, bot.settings)
+        clock.now += timedelta(minutes=5)
+        assert await fresh.post_if_due() is True
+    finally:
+        registry.close()
+    bodies = flaky.bodies()
+    assert len(bodies) == total and all(bodies.count(body) == 1 for body in bodies)
+    assert flaky.pings() == 1
+
+
+async def test_digest_post_after_a_partial_scheduled_post_sends_only_the_rest(
+    bot: NewsBot, long_digest: None
+) -> None:
+    cog, channel, clock = _due_with_role(bot)
+    total = _expected_messages(cog, clock)
+    flaky = FlakyChannel(channel, fail_on={2})
+    with pytest.raises(discord.HTTPException):
+        await cog.post_if_due()
+    clock.now += timedelta(minutes=10)
+    fake = interaction(bot, moderator_by_role())
+    await invoke(command(bot, "digest post"), cog, fake)
+    assert f"<#{DIGEST_CHANNEL}>" in sent(fake)[-1]["content"]
+    bodies = flaky.bodies()
+    assert len(bodies) == total and all(bodies.count(body) == 1 for body in bodies)
+    assert flaky.pings() == 1
+    assert cog.service.due(clock.now) is False
+
+
+async def test_a_lasting_failure_retries_one_message_and_warns_hourly(
+    bot: NewsBot, long_digest: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    cog, channel, clock = _due_with_role(bot)
+    flaky = FlakyChannel(channel, fail_on=set(), follow_ups_fail=True)
+    with caplog.at_level(logging.WARNING, logger="bot.cogs.digest"):
+        for _ in range(5):  # five scheduler checks, a minute apart
+            await cog.scheduler.coro(cog)
+            clock.now += timedelta(minutes=1)
+    assert len(flaky.delivered) == 1 and flaky.attempts == 6  # message 1 once, then message 2
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(problems) == 1, [r.getMessage() for r in problems]
+
+
+async def test_a_digest_shows_only_its_own_servers_questions(bot: NewsBot) -> None:
+    other_server = 999_999_999_999_999_999
+    bot.settings = bot.settings.model_copy(update={"guild_ids": [GUILD_ID, other_server]})
+    channel = _with_digest(bot)  # in GUILD_ID
+    bot.services.ask("Will Acme lay me off over AI tools?", private=True, guild_id=GUILD_ID)
+    for _ in range(2):
+        bot.services.ask("Price of bananas in Peru?", guild_id=GUILD_ID)
+        bot.services.ask("Price of apples in Chile?", guild_id=other_server)
+    bot.clock = Clock(datetime.now(UTC) + timedelta(minutes=1))
+
+    def shown(embeds: list[discord.Embed]) -> str:
+        return " ".join(str(e.to_dict()) for e in embeds)
+
+    elsewhere = interaction(bot, moderator_by_role(), guild_id=other_server)
+    await invoke(command(bot, "digest preview"), bot.get_cog("WeeklyDigest"), elsewhere)
+    text = shown([e for m in sent(elsewhere) for e in m["embeds"]])
+    assert "apples" in text and "bananas" not in text and "Acme" not in text
+
+    here = interaction(bot, moderator_by_role())
+    await invoke(command(bot, "digest post"), bot.get_cog("WeeklyDigest"), here)
+    text = shown([e for c in channel.send.await_args_list for e in c.kwargs["embeds"]])
+    assert "bananas" in text and "apples" not in text and "Acme" not in text

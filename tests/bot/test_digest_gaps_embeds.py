@@ -75,3 +75,16 @@ def test_digest_with_gaps_respects_every_limit(digest: Digest, role_id: int | No
     shown = sum(len(e.fields) for m in messages for e in m.embeds)
     extra = bool(digest.unanswered) + bool(digest.now_answered)
     assert shown == len(digest.stories) + 1 + extra
+
+
+def test_members_links_in_public_questions_are_never_live() -> None:
+    asked = "Is the giveaway at https://free-nitro.example/claim legit?"
+    digest = replace(
+        build_digest([], [], END - timedelta(days=7), END, "UTC"),
+        top_questions=(AskedQuestion(asked, 2),),
+        unanswered=(Unanswered(asked, 2, refused=True),),
+        now_answered=(NowAnswered("Is https://x.example/a still up?", "v1", "Story"),),
+    )
+    fields = _fields(digest)
+    assert fields and all("://" not in value for value in fields.values())
+    assert "https:\u200b//free-nitro.example/claim" in fields[UNANSWERED_NAME]

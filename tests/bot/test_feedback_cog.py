@@ -31,6 +31,7 @@ from index.services import Services, build_services
 from index.settings import Settings
 from tests.bot.conftest import loaded_bot
 from tests.bot.support import (
+    GUILD_ID,
     checked,
     command,
     interaction,
@@ -100,6 +101,8 @@ async def test_mention_answers_carry_vote_buttons(
     await bot.get_cog("Ask").on_message(message)
     view = message.reply.await_args.kwargs["view"]
     assert [c.custom_id.rsplit(":", 1)[1] for c in view.children] == ["up", "down"]
+    [logged] = bot.services.registry.questions_since(datetime(2000, 1, 1, tzinfo=UTC))
+    assert logged.guild_id == bot.settings.guild_ids[0]  # logged under its server
 
 
 async def test_private_questions_are_logged_as_private(bot: NewsBot) -> None:
@@ -234,7 +237,9 @@ async def test_feedback_lists_thumbs_down_with_reason_date_and_cited_stories(bot
 
 async def test_feedback_pages_when_there_are_many(bot: NewsBot) -> None:
     for i in range(PAGE_SIZE + 2):
-        qid = bot.services.registry.log_question(f"Question number {i}?", True, [], 0.1)
+        qid = bot.services.registry.log_question(
+            f"Question number {i}?", True, [], 0.1, guild_id=GUILD_ID
+        )
         feedback.record_vote(bot.services.registry, qid, 1, helpful=False, reason="x" * 300)
     mod = interaction(bot, moderator_by_role())
     await invoke(command(bot, "feedback"), bot.get_cog("Feedback"), mod)
@@ -242,6 +247,28 @@ async def test_feedback_pages_when_there_are_many(bot: NewsBot) -> None:
     assert isinstance(reply["view"], PagedView) and reply["view"].pages == 2
     assert len(reply["embed"].fields) == PAGE_SIZE
     assert reply["embed"].fields[0].name == f"Question number {PAGE_SIZE + 1}?"  # newest first
+
+
+async def test_feedback_lists_only_the_moderators_own_servers_answers(bot: NewsBot) -> None:
+    other_server = 999_999_999_999_999_999
+    bot.settings = bot.settings.model_copy(update={"guild_ids": [GUILD_ID, other_server]})
+    qid, _ = await _ask(bot, "Will my employer Acme lay me off over AI tools?", private=True)
+    feedback.record_vote(bot.services.registry, qid, 1234, helpful=False, reason="My HR case")
+    from_cli = bot.services.ask(REFUSED).question_id  # asked outside any server
+    assert from_cli is not None
+    feedback.record_vote(bot.services.registry, from_cli, 1234, helpful=False, reason="CLI")
+
+    admin = member(5555, manage_guild=True, name="adminB")  # Manage Server in the other server
+    elsewhere = interaction(bot, admin, guild_id=other_server)
+    await invoke(command(bot, "feedback"), bot.get_cog("Feedback"), elsewhere)
+    [reply] = sent(elsewhere)
+    assert "No answer has been marked unhelpful" in reply["embed"].description
+    assert "Acme" not in str(reply["embed"].to_dict()) and "HR case" not in str(reply)
+
+    here = interaction(bot, moderator_by_role())
+    await invoke(command(bot, "feedback"), bot.get_cog("Feedback"), here)
+    [field] = sent(here)[0]["embed"].fields  # its own server's answer, not the CLI's
+    assert "Acme" in field.name and "My HR case" in field.value
 
 
 async def test_feedback_with_nothing_to_show(bot: NewsBot) -> None:

@@ -12,9 +12,10 @@ import pytest
 from bot.client import NewsBot, make_bot
 from bot.follow_embeds import notification_content
 from bot.limits import message_problems
+from bot.views import MemberPagedView
 from index.services import Services
 from tests.bot.conftest import loaded_bot
-from tests.bot.support import checked, command, interaction, invoke, member, sent
+from tests.bot.support import MOD_ROLE, checked, command, interaction, invoke, member, sent
 from tests.follow_stories import EU_FINE, EU_QUESTION, FITBIT, PAY_QUESTION, add_story
 
 CHANNEL = 555_555_555_555_555_555
@@ -259,6 +260,48 @@ async def test_follows_lists_own_follows_privately(bot: NewsBot) -> None:
     assert embed.description.startswith(f"1. **{EU_QUESTION}** — since <t:")
     assert "chatbots" not in embed.description
     assert "by DM" in embed.footer.text
+
+
+async def test_follows_pages_every_follow_for_its_owner_only(bot: NewsBot) -> None:
+    bot.settings = bot.settings.model_copy(update={"follow_limit": 100})
+    questions = [f"Q{i} why does this model keep changing its pricing?" for i in range(1, 24)]
+    for question in questions:
+        bot.services.follows.follow(ANN, question, limit=100)
+    fake = _asked(bot)
+    await invoke(command(bot, "follows"), _cog(bot), fake)
+    [reply] = sent(fake)
+    assert reply["ephemeral"] is True
+    view: MemberPagedView = reply["view"]
+    assert isinstance(view, MemberPagedView) and view.pages == 3 and view.owner_id == ANN
+    assert view.previous.disabled and not view.next.disabled
+    shown = [reply["embed"]]
+    assert shown[0].title == "Questions you follow (23 of 100)"
+    assert shown[0].footer.text.startswith("Page 1/3")
+
+    for presser in (member(2002), member(2003, roles=(MOD_ROLE,))):  # not theirs to page
+        stranger = interaction(bot, presser)
+        assert await view.interaction_check(stranger) is False
+        assert sent(stranger)[-1]["content"].startswith("These buttons belong to the member")
+    for _ in range(2):
+        press = interaction(bot, member(ANN))  # no moderator role needed
+        assert await view.interaction_check(press) is True
+        await view.next.callback(press)
+        shown.append(press.response.edit_message.await_args.kwargs["embed"])
+    assert shown[-1].footer.text.startswith("Page 3/3") and view.next.disabled
+    text = "\n".join(e.description for e in shown)
+    assert all(f"{i}. **{q}**" in text for i, q in enumerate(questions, start=1))
+    assert "more" not in text
+    assert message_problems(None, [shown[0]]) == []
+
+
+async def test_unfollow_by_typed_text_in_another_normal_form(bot: NewsBot) -> None:
+    await _follow(bot, "Cafe\u0301 prices and AI?")
+    fake = _asked(bot)
+    await invoke(command(bot, "unfollow"), _cog(bot), fake, question="Cafe\u0301 prices and AI?")
+    assert sent(fake)[0]["content"] == "You no longer follow **Caf\u00e9 prices and AI?** (0 left)."
+    fake = _asked(bot)
+    await invoke(command(bot, "unfollow"), _cog(bot), fake, question="x" * 50_000)
+    assert sent(fake)[0]["content"] == "You don't follow that question."
 
 
 async def test_follows_are_reloaded_after_a_restart(seeded: Services) -> None:

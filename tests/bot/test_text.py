@@ -66,3 +66,21 @@ def test_truncate_safe_when_and_fit_lines() -> None:
     out = fit_lines(lines, 60)
     assert len(out) <= 60 and out.endswith("more")
     assert fit_lines(["a", "b"], 60) == "a\nb"
+
+
+def test_member_text_never_posts_a_live_link() -> None:
+    from bot.text import member_text
+
+    asked = "Is https://free-nitro.example/claim or <HTTP://x.y> or discord.gg/abc legit?"
+    shown = member_text(asked, 300)
+    assert "://" not in shown and "discord.gg/" not in shown
+    assert shown.replace("\u200b", "") == asked  # reads the same
+    assert member_text("   ", 50, "—") == "—"
+
+
+@given(st.text(max_size=300))
+def test_member_text_has_no_scheme_link_for_any_input(text: str) -> None:
+    from bot.text import member_text
+
+    shown = member_text(text + " a://b " + text, 200)
+    assert "://" not in shown and len(shown) <= 200

@@ -50,9 +50,16 @@ def _fresh_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(globals(), "NOW", datetime.now(UTC).replace(microsecond=0))
 
 
-def _ask(services: Services, question: str, at: datetime, *, private: bool = False) -> int:
+def _ask(
+    services: Services,
+    question: str,
+    at: datetime,
+    *,
+    private: bool = False,
+    guild_id: int | None = None,
+) -> int:
     """Ask (and log) a question, then move its log entry to `at`; return its id."""
-    qid = services.ask(question, private=private).question_id
+    qid = services.ask(question, private=private, guild_id=guild_id).question_id
     assert qid is not None
     with services.registry.transaction() as db:
         db.execute("UPDATE questions SET asked_at = ? WHERE id = ?", (at.isoformat(), qid))
@@ -227,3 +234,29 @@ def test_without_an_embedder_or_answerer_the_digest_still_lists_gaps(seeded: Ser
     digest = service.build(NOW + timedelta(minutes=1))
     assert digest.unanswered == (Unanswered(BANANAS, 1, refused=True),)
     assert digest.now_answered == ()  # nothing re-asks without an answerer
+
+
+def test_a_servers_digest_shows_only_the_questions_asked_there(seeded: Services) -> None:
+    server_a, server_b = 101_000_000_000_000_001, 202_000_000_000_000_002
+    service = _service(seeded)
+    _periods(service, NOW - timedelta(days=14), NOW - timedelta(days=7))
+    day = NOW - timedelta(days=1)
+    _ask(seeded, VOICE_QUESTION, NOW - timedelta(days=10), guild_id=server_a)
+    seeded.ingestor.ingest_one(VOICE_STORY)  # answers A's earlier question now
+    _ask(seeded, "Will Acme lay me off over AI tools?", day, private=True, guild_id=server_a)
+    disliked = _ask(seeded, WRITERS, day, private=True, guild_id=server_a)
+    feedback.record_vote(seeded.registry, disliked, 1, helpful=False, reason="For my HR case")
+    for _ in range(2):  # asked twice: among the most asked
+        _ask(seeded, BANANAS, day, guild_id=server_a)
+        _ask(seeded, FIFA, day, guild_id=server_b)
+    _ask(seeded, "Price of apples in Chile?", day)  # from the CLI: in no server's digest
+
+    for_b = service.build(NOW + timedelta(minutes=1), server_b)
+    assert [u.text for u in for_b.unanswered] == [FIFA]
+    assert [q.text for q in for_b.top_questions] == [FIFA] and for_b.question_count == 2
+    assert for_b.now_answered == ()
+
+    for_a = service.build(NOW + timedelta(minutes=1), server_a)
+    assert [u.text for u in for_a.unanswered] == [BANANAS]  # private ones count but never show
+    assert [q.text for q in for_a.top_questions] == [BANANAS] and for_a.question_count == 4
+    assert [n.question for n in for_a.now_answered] == [VOICE_QUESTION]

@@ -127,3 +127,20 @@ def test_votes_and_the_question_log_survive_a_restart(settings: Settings) -> Non
         assert feedback.tallies(again.registry, [qid]) == {qid: feedback.Tally(1, 0)}
     finally:
         again.close()
+
+
+def test_recent_negative_lists_only_the_servers_own_answers(seeded: Services) -> None:
+    server_a, server_b = 101_000_000_000_000_001, 202_000_000_000_000_002
+    private_a = seeded.ask(REFUSED, private=True, guild_id=server_a).question_id
+    public_b = seeded.ask(ANSWERED, guild_id=server_b).question_id
+    from_cli = seeded.ask("Who won the 2030 FIFA World Cup final?").question_id
+    assert private_a and public_b and from_cli
+    for qid, reason in ((private_a, "For my HR case"), (public_b, "Old"), (from_cli, "CLI")):
+        feedback.record_vote(seeded.registry, qid, ANN, helpful=False, reason=reason)
+
+    def listed(guild_id: int | None) -> list[int]:
+        return [r.question_id for r in feedback.recent_negative(seeded.registry, guild_id=guild_id)]
+
+    assert listed(server_b) == [public_b]  # never server A's private question or its reason
+    assert listed(server_a) == [private_a]
+    assert listed(None) == [from_cli]  # asked outside any server: no server's moderators see it

@@ -161,6 +161,31 @@ def test_unfollow_by_question_text_in_any_case(seeded: Services) -> None:
     assert seeded.follows.follows_of(ANN) == []
 
 
+def test_unfollow_by_typed_text_is_cleaned_as_when_following(seeded: Services) -> None:
+    follows = seeded.follows
+    follows.follow(ANN, "Cafe\u0301 prices and AI?")  # stored NFC, as clean_question makes it
+    follows.follow(ANN, PAY_QUESTION)
+    assert follows.unfollow(ANN, "Cafe\u0301 prices and AI?").question == "Caf\u00e9 prices and AI?"
+    assert follows.unfollow(ANN, PAY_QUESTION.replace(" ", "\x00", 1)) is not None  # control char
+    assert follows.follows_of(ANN) == []
+
+
+@pytest.mark.parametrize("given", ["", "   ", "\u200b", "x" * 501, "x" * 50_000])
+def test_unfollow_by_unusable_text_matches_nothing(seeded: Services, given: str) -> None:
+    seeded.follows.follow(ANN, PAY_QUESTION)
+    with pytest.raises(FollowNotFoundError, match="You don't follow that question"):
+        seeded.follows.unfollow(ANN, given)
+    assert len(seeded.follows.follows_of(ANN)) == 1
+
+
+def test_unfollow_by_text_after_the_question_limit_was_lowered(seeded: Services) -> None:
+    long_question = f"{EU_QUESTION} " + "And what does it mean for small firms? " * 3
+    seeded.follows.follow(ANN, long_question)
+    lowered = seeded.settings.model_copy(update={"max_question_chars": 20})
+    follows = FollowService(seeded.registry, seeded.answerer, lowered)
+    assert follows.unfollow(ANN, long_question.upper()).question == long_question.strip()
+
+
 def test_removing_a_story_does_not_notify(seeded: Services) -> None:
     follows = seeded.follows
     follows.follow(ANN, PAY_QUESTION)

@@ -59,3 +59,34 @@ def test_two_processes_upgrading_at_once_both_open(tmp_path: Path) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_old_questions_gain_a_server_left_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "newsbot.db"
+    _old_database(path)
+    registry = Registry(path)
+    try:
+        registry.log_question("Who won?", True, [], 0.1, guild_id=42)
+        since = datetime.now(UTC) - timedelta(hours=1)
+        logged = {q.question: q.guild_id for q in registry.questions_since(since)}
+        # Which server asked an old question is unknown: NULL, so no server's digest shows it.
+        assert logged == {"Is my employer planning layoffs next month?": None, "Who won?": 42}
+    finally:
+        registry.close()
+
+
+def test_a_questions_table_with_private_but_no_server_gains_it(tmp_path: Path) -> None:
+    path = tmp_path / "newsbot.db"
+    _old_database(path)
+    db = sqlite3.connect(path)  # as the release before servers were recorded left it
+    db.execute("ALTER TABLE questions ADD COLUMN private INTEGER NOT NULL DEFAULT 0")
+    db.commit()
+    db.close()
+    registry = Registry(path)
+    try:
+        with registry.read() as conn:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(questions)")}
+            assert "guild_id" in columns
+            assert [tuple(r) for r in conn.execute("SELECT guild_id FROM questions")] == [(None,)]
+    finally:
+        registry.close()

@@ -16,13 +16,16 @@ MAX_LINK = 512  # longer links are not shown (a cut link is a wrong link)
 # "<" starting mention-like syntax: <@id> <@!id> <@&id> <#id> <t:..> </cmd:id> <:emoji:id> <a:..>
 _ANGLE_SYNTAX = re.compile(r"<(?=[@#:/]|[at]:)")
 _MASKED_LINK = re.compile(r"\]\s*\(")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _BAD_URL_CHARS = re.compile(r"[\s<>\"'`\\\x00-\x1f\x7f]")
 # Invites are linked even without a scheme ("discord.gg/abc").
 _INVITE = re.compile(r"(?i)\b(discord(?:app)?)\.(?=(?:gg|com|io|me|li)/)")
 
 
 def escape_text(text: str) -> str:
-    """Return text that renders literally: no Markdown, mentions, masked links or tags."""
+    """Return text that renders literally: no Markdown, mentions, masked links, tags or
+    direction overrides (which make a title or question read differently from what it says)."""
+    text = _BIDI.sub("", text)
     text = discord.utils.escape_markdown(text)
     text = discord.utils.escape_mentions(text)
     text = _ANGLE_SYNTAX.sub("<" + ZWSP, text)

@@ -84,3 +84,9 @@ def test_member_text_has_no_scheme_link_for_any_input(text: str) -> None:
 
     shown = member_text(text + " a://b " + text, 200)
     assert "://" not in shown and len(shown) <= 200
+
+
+def test_direction_overrides_are_removed_from_shown_text() -> None:
+    title = "Refund policy \u202egnp.exe\u202c update"
+    assert escape_text(title) == "Refund policy gnp.exe update"
+    assert "\u2066" not in safe("a \u2066b\u2069 c", 50)

@@ -152,6 +152,11 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self._lock:
             guild_id = await self.digest_guild_id()  # the channel's server's questions only
+            if guild_id is not None and guild_id != interaction.guild_id:
+                # Moderators of one server do not decide when another server's digest posts.
+                raise DigestUnavailable(
+                    "The digest channel belongs to another server: post it from there."
+                )
             digest = await self.bot.run_core(self.service.build, self.bot.clock(), guild_id)
             channel = await self._publish(digest)
         where = (

@@ -377,3 +377,17 @@ async def test_a_digest_shows_only_its_own_servers_questions(bot: NewsBot) -> No
     await invoke(command(bot, "digest post"), bot.get_cog("WeeklyDigest"), here)
     text = shown([e for c in channel.send.await_args_list for e in c.kwargs["embeds"]])
     assert "bananas" in text and "apples" not in text and "Acme" not in text
+
+
+async def test_another_servers_moderator_cannot_post_the_digest(bot: NewsBot) -> None:
+    other_server = 999_999_999_999_999_999
+    bot.settings = bot.settings.model_copy(update={"guild_ids": [GUILD_ID, other_server]})
+    channel = _with_digest(bot)  # in GUILD_ID
+    bot.clock = Clock(datetime.now(UTC) + timedelta(minutes=1))
+    cog = bot.get_cog("WeeklyDigest")
+    last = cog.service.last_run()
+    elsewhere = interaction(bot, moderator_by_role(), guild_id=other_server)
+    await invoke(command(bot, "digest post"), cog, elsewhere)
+    channel.send.assert_not_awaited()
+    assert "another server" in sent(elsewhere)[-1]["content"]
+    assert cog.service.last_run() == last  # nothing recorded as posted

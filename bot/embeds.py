@@ -210,8 +210,9 @@ def story_info_embed(article: Article) -> discord.Embed:
     return embed.set_footer(text=f"id {article.id}")
 
 
-def review_embed(article: Article) -> discord.Embed:
-    """Return the confirmation of a moderator's review, with what answers now do."""
+def review_embed(article: Article, *, cleared: bool = False) -> discord.Embed:
+    """Return the confirmation of a moderator's review (or of its removal), with what answers
+    now do."""
     p = article.provenance
     embed = _story_embed(article, REVIEW_COLOURS.get(p.review_status or "", COLOUR))
     effect = {
@@ -219,7 +220,9 @@ def review_embed(article: Article) -> discord.Embed:
         "disputed": "Answers still cite this story, marked ⚠️ disputed.",
     }.get(p.review_status or "", "Answers cite this story with its review.")
     confidence = f" · {p.confidence}/100" if p.confidence is not None else ""
-    embed.description = f"Review recorded: **{status_label(p)}{confidence}**\n{effect}"
+    shown = f"**{status_label(p)}{confidence}**" if p.review_status else "nothing stated"
+    heading = "Review cleared; the story's own provenance applies" if cleared else "Review recorded"
+    embed.description = f"{heading}: {shown}\n{effect}"
     if p.note and p.note.strip():
         embed.add_field(name="Note", value=safe(p.note, 400), inline=False)
     embed.add_field(name="Reviewed", value=review_value(p), inline=False)

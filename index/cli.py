@@ -51,7 +51,10 @@ def _parser() -> argparse.ArgumentParser:
         "review", help="record a moderator's review of a story (retracted: never cited)"
     )
     p.add_argument("article_id", metavar="STORY_ID")
-    p.add_argument("--status", required=True, choices=REVIEW_STATUSES)
+    p.add_argument(
+        "--status", required=True, choices=(*REVIEW_STATUSES, "clear"),
+        help="clear drops a moderator's review: the story's own provenance applies again",
+    )  # fmt: skip
     p.add_argument("--confidence", type=int, metavar="N", help="0-100")
     p.add_argument("--note", metavar="TEXT", help="why (shown with the story)")
     p.add_argument("--by", default=None, help="who reviewed it (kept with the review)")
@@ -248,7 +251,8 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
         )  # fmt: skip
     finally:
         registry.close()
-    print(f"reviewed {article.id}: {provenance_note(article.provenance)}")
+    verb = "cleared the review of" if args.status == "clear" else "reviewed"
+    print(f"{verb} {article.id}: {provenance_note(article.provenance) or 'nothing stated'}")
     if article.provenance.retracted:
         print("answers will no longer quote or cite this story; it stays listed")
     return 0

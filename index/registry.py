@@ -234,6 +234,20 @@ class Registry:
                 _bump_generation(db)
             return True
 
+    def clear_review(self, article_id: str) -> bool:
+        """Drop a moderator's review so the story's own provenance applies again; return False
+        when there is no such story."""
+        retracted = f"SELECT {_RETRACTED} FROM articles a {_REVIEWS} WHERE a.id = ?"
+        with self.transaction() as db:
+            ready = "SELECT 1 FROM articles WHERE id = ? AND status = 'ready'"
+            if db.execute(ready, (article_id,)).fetchone() is None:
+                return False
+            was_retracted = bool(db.execute(retracted, (article_id,)).fetchone()[0])
+            db.execute("DELETE FROM reviews WHERE article_id = ?", (article_id,))
+            if was_retracted != bool(db.execute(retracted, (article_id,)).fetchone()[0]):
+                _bump_generation(db)
+            return True
+
     def retracted_chunk_counts(self) -> dict[str, int]:
         """Return {article id: chunk count} for ready stories that are retracted."""
         with self._lock:

@@ -11,6 +11,8 @@ from index.registry import Registry
 
 # A note is shown under the story in /story info and beside disputed citations: keep it short.
 NOTE_MAX_CHARS = 300
+# Not a status: drops the moderator's review, so the story's own provenance applies again.
+CLEAR = "clear"
 REVIEWER_MAX_CHARS = 100
 # Control characters and bidi overrides would make the note read differently from what it says.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -23,7 +25,8 @@ def check_status(status: str) -> ReviewStatus:
         if wanted == known:
             return known
     raise InvalidReviewError(
-        f"Unknown review status {status[:40]!r}; use one of: {', '.join(REVIEW_STATUSES)}."
+        f"Unknown review status {status[:40]!r}; use one of: {', '.join(REVIEW_STATUSES)}"
+        f" (or {CLEAR} to drop a review)."
     )
 
 
@@ -63,13 +66,23 @@ def review_story(
     note: str | None = None,
     reviewed_by: str | None = None,
 ) -> Article:
-    """Record a moderator's review of a story and return the story with it applied."""
+    """Record a moderator's review of a story (or, with CLEAR, drop it so the page's own
+    provenance applies again) and return the story as answers now see it."""
+    if status.strip().lower() == CLEAR:
+        if not registry.clear_review(article_id):
+            raise ArticleNotFoundError(article_id)
+        return _current(registry, article_id)
     checked = check_status(status)
     confidence = check_confidence(confidence)
     note = clean_note(note)
     by = " ".join((reviewed_by or "").split())[:REVIEWER_MAX_CHARS] or None
     if not registry.set_review(article_id, checked, confidence, note, by):
         raise ArticleNotFoundError(article_id)
+    return _current(registry, article_id)
+
+
+def _current(registry: Registry, article_id: str) -> Article:
+    """Return the story as answers now see it."""
     article = registry.get_article(article_id)
     if article is None:  # removed between the two calls
         raise ArticleNotFoundError(article_id)

@@ -178,7 +178,7 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
     @app_commands.command(name="review")
     @app_commands.describe(
         story="Start typing a title",
-        status="Retracted stories are never cited; disputed ones are marked where cited",
+        status="retracted: never cited · disputed: marked where cited · clear: drop your review",
         confidence="Your confidence in the story, 0-100",
         note="Why (shown in /story info and beside disputed citations)",
     )
@@ -187,11 +187,11 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
         self,
         interaction: discord.Interaction[NewsBot],
         story: str,
-        status: Literal["verified", "disputed", "retracted", "unreviewed"],
+        status: Literal["verified", "disputed", "retracted", "unreviewed", "clear"],
         confidence: app_commands.Range[int, 0, 100] | None = None,
         note: app_commands.Range[str, 1, NOTE_MAX_CHARS] | None = None,
     ) -> None:
-        """Record your review of a story: verified, disputed, retracted or unreviewed."""
+        """Record your review of a story: verified, disputed, retracted, unreviewed, or clear."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         article_id = await self.resolve(story)
         article = await self.bot.run_core(
@@ -199,7 +199,9 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
             added_by(interaction.user),
         )  # fmt: skip
         await interaction.followup.send(
-            embed=review_embed(article), ephemeral=True, allowed_mentions=NONE
+            embed=review_embed(article, cleared=status == "clear"),
+            ephemeral=True,
+            allowed_mentions=NONE,
         )
 
     @app_commands.command(name="list")

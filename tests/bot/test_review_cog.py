@@ -121,9 +121,19 @@ async def test_review_options_reach_discord_with_their_limits(bot: NewsBot) -> N
     params = {p.name: p for p in command(bot, "story review").parameters}
     assert params["story"].autocomplete and params["story"].required
     assert [c.value for c in params["status"].choices] == [
-        "verified", "disputed", "retracted", "unreviewed",
+        "verified", "disputed", "retracted", "unreviewed", "clear",
     ]  # fmt: skip
     assert (params["confidence"].min_value, params["confidence"].max_value) == (0, 100)
     assert not params["confidence"].required and not params["note"].required
     payload = {o["name"]: o for o in command(bot, "story review").to_dict(bot.tree)["options"]}
     assert payload["note"]["max_length"] == 300 and payload["confidence"]["max_value"] == 100
+
+
+async def test_clear_drops_the_review_and_says_so(bot: NewsBot) -> None:
+    seed = _seed_id(bot)
+    await _review(bot, story=seed, status="disputed", confidence=40, note="Unconfirmed.")
+    assert "⚠️ disputed · 40/100" in (await _ask(bot)).description
+    fake = await _review(bot, story=seed, status="clear")
+    confirmation = last_embed(fake).description or ""
+    assert confirmation.startswith("Review cleared; the story's own provenance applies")
+    assert "↳ ✅ verified · 85/100 · 1 source" in (await _ask(bot)).description

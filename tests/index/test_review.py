@@ -318,3 +318,38 @@ def test_a_page_retracted_story_is_never_cited_nor_in_the_digest(
         assert bad in {h.article_id for h in services.retriever.search(ZORB_QUESTION, 50)}
     finally:
         services.close()
+
+
+def test_clearing_a_review_brings_back_the_pages_own_provenance(seeded: Services) -> None:
+    seed = _seed_id(seeded)
+    review_story(seeded.registry, seed, "retracted", note="Wrong figures", reviewed_by="mod")
+    assert seed not in _cited(seeded, SEED_QUESTION)
+    start = seeded.registry.generation()
+    article = review_story(seeded.registry, seed, "clear")
+    assert seeded.registry.generation() == start + 1  # citable again: retrieval caches follow
+    p = article.provenance
+    assert (p.review_status, p.confidence, p.note, p.reviewed_by) == ("verified", 85, None, None)
+    assert seed in _cited(seeded, SEED_QUESTION)
+    # Clearing again is harmless; an unknown story is refused.
+    assert review_story(seeded.registry, seed, "CLEAR ").provenance == p
+    with pytest.raises(ArticleNotFoundError):
+        review_story(seeded.registry, "nope", "clear")
+
+
+def test_clearing_a_reinstatement_makes_a_page_retracted_story_retracted_again(
+    services: Services,
+) -> None:
+    bad = _story(services, PAGE_RETRACTED, "zorblax-raises")
+    review_story(services.registry, bad, "verified", reviewed_by="mod")
+    assert bad in {h.article_id for h in services.retriever.search(ZORB_QUESTION, 50)}
+    assert review_story(services.registry, bad, "clear").provenance.retracted
+    assert bad not in {h.article_id for h in services.retriever.search(ZORB_QUESTION, 50)}
+
+
+def test_cli_clear(seeded: Services, capsys: pytest.CaptureFixture[str]) -> None:
+    seed = _seed_id(seeded)
+    review_story(seeded.registry, seed, "disputed", confidence=10)
+    data = str(seeded.settings.data_dir)
+    assert cli.main(["--data-dir", data, "review", seed, "--status", "clear"]) == 0
+    assert "cleared the review" in capsys.readouterr().out
+    assert seeded.registry.get_article(seed).provenance.confidence == 85  # type: ignore[union-attr]

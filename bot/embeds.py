@@ -9,7 +9,7 @@ from typing import Literal
 import discord
 
 from bot import limits
-from bot.text import escape_text, fit_lines, link, safe, safe_url, truncate, when
+from bot.text import escape_text, fit_lines, link, pages_needed, safe, safe_url, truncate, when
 from index.models import Answer, Article, Citation, Provenance
 from index.present import disagreement_line, disputed_mark, provenance_note, status_label
 
@@ -267,8 +267,8 @@ def _listed_status(p: Provenance) -> str:
 
 
 def page_count(n_items: int) -> int:
-    """Return how many list pages n stories need (at least one)."""
-    return max(1, -(-n_items // LIST_PAGE_SIZE))
+    """Return how many pages n stories need (at least one)."""
+    return pages_needed(n_items, LIST_PAGE_SIZE)
 
 
 def choice_name(title: str, day: date | None) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import discord
 
 from bot import limits
-from bot.text import member_text, safe, truncate, when
+from bot.text import member_text, pages_needed, safe, truncate, when
 from index.feedback import NegativeAnswer
 
 COLOUR = discord.Colour.orange()
@@ -19,7 +19,7 @@ _REASON_CHARS = 300
 
 def page_count(n_items: int) -> int:
     """Return how many pages n answers need (at least one)."""
-    return max(1, -(-n_items // PAGE_SIZE))
+    return pages_needed(n_items, PAGE_SIZE)
 
 
 def negative_field(item: NegativeAnswer) -> tuple[str, str]:

@@ -9,7 +9,7 @@ import discord
 
 from bot import limits
 from bot.embeds import COLOUR
-from bot.text import fit_lines, member_text, one_line, safe, truncate
+from bot.text import fit_lines, member_text, one_line, pages_needed, safe, truncate
 from index.follows import Follow, Followed
 
 Delivery = Literal["dm", "channel"]
@@ -70,9 +70,9 @@ def only_mention(user_id: int) -> discord.AllowedMentions:
     )
 
 
-def follows_page_count(n_follows: int) -> int:
-    """Return how many /follows pages n follows need (at least one)."""
-    return max(1, -(-n_follows // FOLLOWS_PAGE_SIZE))
+def follows_page_count(n_items: int) -> int:
+    """Return how many pages n follows need (at least one)."""
+    return pages_needed(n_items, FOLLOWS_PAGE_SIZE)
 
 
 def follows_embed(

@@ -86,6 +86,11 @@ def when(day: date | None) -> str:
     return f"{day:%b} {day.day}, {day.year}" if day else "undated"
 
 
+def pages_needed(n_items: int, per_page: int) -> int:
+    """Return how many pages of `per_page` items n items need (at least one)."""
+    return max(1, -(-n_items // per_page))
+
+
 def fit_lines(lines: Sequence[str], budget: int, more: str = "…and {n} more") -> str:
     """Join lines while they fit in `budget` characters; say how many were left out."""
     whole = "\n".join(lines)

@@ -100,7 +100,7 @@ class PagedView(OwnedView):
         super().__init__(owner_id, moderator_role_ids)
         self.page = 0
         self.pages = pages
-        self._render = render
+        self.render = render
         self._sync_buttons()
 
     def _sync_buttons(self) -> None:
@@ -112,7 +112,7 @@ class PagedView(OwnedView):
         """Show a page in place."""
         self.page = min(max(page, 0), self.pages - 1)
         self._sync_buttons()
-        await interaction.response.edit_message(embed=self._render(self.page), view=self)
+        await interaction.response.edit_message(embed=self.render(self.page), view=self)
 
     @discord.ui.button(label="◀ Newer", style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: Inter, button: Button) -> None:
@@ -123,6 +123,18 @@ class PagedView(OwnedView):
     async def next(self, interaction: Inter, button: Button) -> None:
         """Show the next (older) page."""
         await self._show(interaction, self.page + 1)
+
+
+async def send_pages(interaction: discord.Interaction[Any], view: PagedView) -> None:
+    """Send a list's first page privately, with the page buttons only when there are more."""
+    first = view.render(0)
+    none = discord.AllowedMentions.none()
+    if view.pages > 1:
+        view.message = await interaction.followup.send(
+            embed=first, ephemeral=True, allowed_mentions=none, view=view, wait=True
+        )
+    else:
+        await interaction.followup.send(embed=first, ephemeral=True, allowed_mentions=none)
 
 
 class MemberPagedView(PagedView):

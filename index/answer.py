@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -14,13 +12,11 @@ from index.disagree import Quoted, find_disagreements, shared_subject
 from index.errors import InvalidQuestionError
 from index.excerpts import carries_answer, overlap, profile
 from index.models import Answer, Article, Citation, Excerpt, Hit, Suggestion
+from index.plain import plain_line
 from index.registry import Registry, SentenceRow
 from index.retrieve import Retriever, is_timely
 from index.settings import Settings
 
-# Control characters, bidi overrides and isolates (they make a question shown in a channel read
-# differently from what it says) and lone surrogates (SQLite and Discord cannot encode them).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # Sentence ranking = cosine similarity + these bonuses. Tuned on both development sets together
 # (docs/quality.md): word overlap with the question, holding the kind of answer asked for (a new
 # name, a figure, a date), and coming from a higher-ranked chunk.
@@ -65,8 +61,7 @@ def clean_question(question: str, max_chars: int) -> str:
         raise InvalidQuestionError(
             f"That question is {len(question)} characters long; please keep it under {max_chars}."
         )
-    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", question or ""))
-    text = " ".join(text.split())
+    text = plain_line(question or "")
     if not text:
         raise InvalidQuestionError("Please ask a question: the text was empty.")
     if not any(ch.isalnum() for ch in text):  # e.g. only zero-width characters or "???"

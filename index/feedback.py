@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import secrets
 import sqlite3
 from collections.abc import Iterable
@@ -13,14 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from index.errors import InvalidFeedbackError, QuestionNotFoundError
+from index.plain import plain_line
 from index.registry import Registry
 
 MAX_REASON_CHARS = 300  # the "what was wrong?" form allows this much; longer is refused
 RECENT_DEFAULT = 10
 REASONS_KEPT = 3  # per answer in /feedback: the newest reasons say enough
 _SALT_KEY = "feedback.salt"  # meta key of the random salt that hashes member ids
-# Control characters, bidi overrides and lone surrogates: a reason must read as it is shown.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +63,7 @@ def clean_reason(reason: str | None) -> str | None:
     """Return a reason on one line without control characters, None when empty."""
     if reason is None:
         return None
-    text = " ".join(_CONTROL.sub(" ", reason).split())
+    text = plain_line(reason)
     if len(text) > MAX_REASON_CHARS:
         raise InvalidFeedbackError(
             f"Please keep the reason under {MAX_REASON_CHARS} characters ({len(text)} given)."

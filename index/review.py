@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from index.errors import ArticleNotFoundError, InvalidReviewError
 from index.models import REVIEW_STATUSES, Article, ReviewStatus
+from index.plain import plain_line
 from index.registry import Registry
 
 # A note is shown under the story in /story info and beside disputed citations: keep it short.
@@ -14,8 +12,6 @@ NOTE_MAX_CHARS = 300
 # Not a status: drops the moderator's review, so the story's own provenance applies again.
 CLEAR = "clear"
 REVIEWER_MAX_CHARS = 100
-# Control characters and bidi overrides would make the note read differently from what it says.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def check_status(status: str) -> ReviewStatus:
@@ -49,7 +45,7 @@ def clean_note(note: str | None) -> str | None:
     """Return the note on one line without control characters (None when empty); raise if long."""
     if note is None:
         return None
-    text = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", note)).split())
+    text = plain_line(note)
     if len(text) > NOTE_MAX_CHARS:
         raise InvalidReviewError(
             f"The note is {len(text)} characters long; please keep it under {NOTE_MAX_CHARS}."

@@ -14,7 +14,14 @@ from bot.checks import GuildNotServed, guild_served, moderator_only
 from bot.client import NewsBot
 from bot.errors import report_error
 from bot.feedback_embeds import negative_feedback_embed, page_count
-from bot.views import REASON_TEMPLATE, FeedbackButton, PagedView, submit_vote, submitted_text
+from bot.views import (
+    REASON_TEMPLATE,
+    FeedbackButton,
+    PagedView,
+    send_pages,
+    submit_vote,
+    submitted_text,
+)
 from index import feedback
 
 NONE = discord.AllowedMentions.none()
@@ -73,12 +80,7 @@ class Feedback(commands.Cog):
         pages = page_count(len(items))
         render = partial(negative_feedback_embed, items)
         mods = self.bot.settings.moderator_role_ids
-        view = PagedView(interaction.user.id, mods, pages, render)
-        kwargs: dict[str, Any] = {"view": view, "wait": True} if pages > 1 else {}
-        message = await interaction.followup.send(
-            embed=render(0), ephemeral=True, allowed_mentions=NONE, **kwargs
-        )
-        view.message = message if pages > 1 else None
+        await send_pages(interaction, PagedView(interaction.user.id, mods, pages, render))
 
 
 async def setup(bot: NewsBot) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from functools import partial
-from typing import Any, Literal
+from typing import Literal
 
 import discord
 from discord import app_commands
@@ -24,7 +24,7 @@ from bot.follow_embeds import (
     only_mention,
     unfollowed_reply,
 )
-from bot.views import MemberPagedView
+from bot.views import MemberPagedView, send_pages
 from index.answer import clean_question
 from index.errors import FollowLimitError
 from index.follows import Follow, FollowUpdate, question_key
@@ -119,12 +119,7 @@ class Follows(commands.Cog):
         mine = self.mine.get(interaction.user.id, [])
         pages = follows_page_count(len(mine))
         render = partial(follows_embed, mine, settings.follow_limit, settings.follow_delivery)
-        view = MemberPagedView(interaction.user.id, pages, render)
-        kwargs: dict[str, Any] = {"view": view, "wait": True} if pages > 1 else {}
-        message = await interaction.followup.send(
-            embed=render(0), ephemeral=True, allowed_mentions=NONE, **kwargs
-        )
-        view.message = message if pages > 1 else None
+        await send_pages(interaction, MemberPagedView(interaction.user.id, pages, render))
 
     @unfollow.autocomplete("question")
     async def follow_choices(

@@ -27,7 +27,7 @@ from bot.embeds import (
     story_list_embed,
     story_preview_embed,
 )
-from bot.views import ConfirmView, PagedView, StoryModal
+from bot.views import ConfirmView, PagedView, StoryModal, send_pages
 from index.errors import ArticleNotFoundError, IngestError
 from index.models import RawDocument
 from index.review import NOTE_MAX_CHARS
@@ -212,12 +212,7 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
         articles = await self.bot.run_core(self.bot.services.registry.list_articles)
         pages = page_count(len(articles))
         render = partial(story_list_embed, articles)
-        view = PagedView(interaction.user.id, self._mods, pages, render)
-        kwargs: dict[str, Any] = {"view": view, "wait": True} if pages > 1 else {}
-        message = await interaction.followup.send(
-            embed=render(0), ephemeral=True, allowed_mentions=NONE, **kwargs
-        )
-        view.message = message if pages > 1 else None
+        await send_pages(interaction, PagedView(interaction.user.id, self._mods, pages, render))
 
     @app_commands.command(name="info")
     @app_commands.describe(story="Start typing a title")

@@ -9,7 +9,7 @@ import discord
 
 from bot import limits
 from bot.embeds import COLOUR
-from bot.text import fit_lines, member_text, one_line, pages_needed, safe, truncate
+from bot.text import fit_lines, member_text, one_line, pages_needed, truncate
 from index.follows import Follow, Followed
 
 Delivery = Literal["dm", "channel"]
@@ -85,7 +85,7 @@ def follows_embed(
     page = min(max(page, 0), pages - 1)
     start = page * FOLLOWS_PAGE_SIZE
     lines = [
-        f"{start + i}. **{safe(f.question, QUESTION_CHARS, 'question')}** — since "
+        f"{start + i}. **{member_text(f.question, QUESTION_CHARS, 'question')}** — since "
         f"<t:{int(f.created_at.timestamp())}:R>"
         for i, f in enumerate(follows[start : start + FOLLOWS_PAGE_SIZE], start=1)
     ]

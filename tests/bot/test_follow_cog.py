@@ -351,3 +351,15 @@ def test_notification_header_is_escaped_and_short() -> None:
     assert text.startswith(f"<@{ANN}> New on a question you follow: **")
     assert "@everyone" not in text and "<@&1>" not in text and "**now**" not in text
     assert len(text) < 400
+
+
+def test_the_follows_list_never_shows_a_live_link() -> None:
+    from datetime import UTC, datetime
+
+    from bot.follow_embeds import follows_embed
+    from index.follows import Follow
+
+    asked = "Is https://free-nitro.example/claim covered yet?"
+    follow = Follow(1, 2, 3, 4, asked, datetime.now(UTC), "", frozenset(), 0)
+    shown = follows_embed([follow], 10, "dm").description or ""
+    assert "://" not in shown and "free-nitro.example/claim" in shown

@@ -1,45 +1,5 @@
-"""The bot's "now": the real UTC clock, or a time read from NEWSBOT_CLOCK_FILE on every look."""
+"""The bot's clock is the core's one clock (index/clock.py); kept importable from here."""
 
-from __future__ import annotations
+from index.clock import FileClock, clock_from_settings
 
-import logging
-from datetime import UTC, datetime
-from pathlib import Path
-
-from index.digest import Clock, utc_now
-from index.settings import Settings
-
-log = logging.getLogger(__name__)
-
-
-class FileClock:
-    """A clock that reads an ISO-8601 time from a file each call, so tests can move time."""
-
-    def __init__(self, path: Path, fallback: Clock = utc_now) -> None:
-        self.path = path
-        self.fallback = fallback
-        self._failing = False  # warn once per run of failed reads, not on every digest check
-
-    def __call__(self) -> datetime:
-        """Return the time in the file (naive means UTC), or the fallback clock's if unreadable."""
-        try:
-            moment = datetime.fromisoformat(self.path.read_text(encoding="utf-8").strip())
-        except (OSError, ValueError) as exc:
-            if not self._failing:
-                log.warning("clock file %s unreadable (%s): using the real clock", self.path, exc)
-                self._failing = True
-            return self.fallback()
-        if self._failing:
-            log.info("clock file %s readable again", self.path)
-            self._failing = False
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment
-
-
-def clock_from_settings(settings: Settings) -> Clock:
-    """Return the clock settings ask for: the clock file when set, else real UTC time."""
-    if settings.clock_file is None:
-        return utc_now
-    log.info("taking the time from %s (NEWSBOT_CLOCK_FILE)", settings.clock_file)
-    return FileClock(settings.clock_file)
+__all__ = ["FileClock", "clock_from_settings"]

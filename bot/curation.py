@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -64,7 +65,9 @@ def document_from_upload(filename: str, data: bytes) -> RawDocument:
 
         return extract_html(text, origin=filename)
     title = title_from_filename(Path(filename))
-    return RawDocument(text=text, origin=filename, fallback_title=title)
+    # An upload has no path: its content and name identify it (two story.txt are two stories).
+    identity = f"upload:{hashlib.sha256(data).hexdigest()}:{filename}"
+    return RawDocument(text=text, origin=filename, fallback_title=title, identity=identity)
 
 
 def pasted_document(

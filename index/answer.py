@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -89,12 +89,21 @@ class Answerer:
         self._retriever = retriever
         self._settings = settings
 
-    def answer(self, question: str, *, today: date | None = None) -> Answer:
-        """Answer with up to `max_excerpts` verbatim excerpts and numbered sources, or refuse."""
+    def answer(
+        self,
+        question: str,
+        *,
+        today: date | None = None,
+        libraries: Sequence[int] | None = None,
+    ) -> Answer:
+        """Answer from the libraries' stories (None: all) with up to `max_excerpts` verbatim
+        excerpts and numbered sources, or refuse."""
         s = self._settings
         question = clean_question(question, s.max_question_chars)
         qvec = self._retriever.embed_question(question)
-        hits = self._retriever.search(question, s.top_k, vector=qvec, today=today)
+        hits = self._retriever.search(
+            question, s.top_k, vector=qvec, today=today, libraries=libraries
+        )
         if not hits:
             return Answer(question=question, refused=True)
         rows = self._registry.sentences_for([h.chunk_id for h in hits])

@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 
 from index import feedback
 from index.answer import Answerer
+from index.clock import Clock, utc_now
 from index.embed import Embedder
 from index.gaps import MemoEncoder, NowAnswered, Unanswered, coverage, normalize_question
 from index.gaps import same_numbers as _same_numbers
+from index.library import Libraries
 from index.models import Answer, Article
 from index.registry import Registry
 from index.settings import Settings
@@ -41,12 +43,7 @@ META_SENT_UPTO = "digest.sent_upto"
 # The period key before any digest ran: that first period's start moves with the clock.
 _FIRST_PERIOD = "first"
 
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """Return the current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
+__all__ = ["Clock", "utc_now"]  # re-exported: the clock lives in index/clock.py
 
 
 # -- schedule (pure) ----------------------------------------------------------------------------
@@ -256,23 +253,55 @@ class DigestService:
         *,
         embedder: Embedder | None = None,
         answerer: Answerer | None = None,
+        guild_id: int | None = None,
+        libraries: Libraries | None = None,
     ) -> None:
         self._registry = registry
         self._settings = settings
         self._embedder = embedder
         self._answerer = answerer
+        # One server's digest: its own schedule state, questions and stories (None: the
+        # single digest of versions before libraries, every story).
+        self.guild_id = guild_id
+        self._libraries = libraries
         self.schedule = Schedule.from_settings(settings)
+
+    def _key(self, key: str) -> str:
+        """Return a meta key of this server's digest state."""
+        return key if self.guild_id is None else f"{key}:{self.guild_id}"
+
+    def adopt_legacy_state(self) -> bool:
+        """Take over the one digest's state of an older version (its channel is in this server).
+
+        Moved, not copied, so exactly one server continues that schedule; return if moved.
+        """
+        if self.guild_id is None:
+            return False
+        keys = (META_LAST_RUN, META_LAST_START, META_FIRST_SEEN, META_SENT_UPTO)
+        moved = False
+        with self._registry.transaction() as db:
+            for key in keys:
+                row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+                if row is None:
+                    continue
+                db.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                    (self._key(key), row[0]),
+                )
+                db.execute("DELETE FROM meta WHERE key = ?", (key,))
+                moved = True
+        return moved
 
     def last_run(self) -> datetime | None:
         """Return when the digest was last posted (or skipped as empty), or None."""
-        return self._read(META_LAST_RUN)
+        return self._read(self._key(META_LAST_RUN))
 
     def due(self, now: datetime) -> bool:
         """Return True when a scheduled slot has passed that no digest has covered yet."""
-        first_seen = self._read(META_FIRST_SEEN)
+        first_seen = self._read(self._key(META_FIRST_SEEN))
         if first_seen is None:
             first_seen = floor_second(now)
-            self._registry.set_meta(META_FIRST_SEEN, first_seen.isoformat())
+            self._registry.set_meta(self._key(META_FIRST_SEEN), first_seen.isoformat())
         return is_due(self.schedule, now, self.last_run(), first_seen)
 
     def period_start(self, now: datetime) -> datetime:
@@ -281,19 +310,23 @@ class DigestService:
 
     def previous_start(self, start: datetime) -> datetime:
         """Return where the period before the one starting at `start` began."""
-        before = self._read(META_LAST_START)
+        before = self._read(self._key(META_LAST_START))
         return before if before is not None and before < start else start - WEEK
 
     def build(self, now: datetime, guild_id: int | None = None) -> Digest:
         """Return the digest of the period [last run, now): each moment belongs to one period.
 
-        Only questions asked in server `guild_id` count or show (None: those asked outside any
-        server, from the CLI), so no server's digest reveals another's questions.
+        Only questions asked in server `guild_id` (by default this digest's server) count or
+        show (None: those asked outside any server, from the CLI), so no server's digest
+        reveals another's questions; only stories of this digest's libraries are listed.
         """
+        guild_id = self.guild_id if guild_id is None else guild_id
         start = self.period_start(now)
         end = floor_second(now)
         articles = [
-            a for a in self._registry.articles_added_since(start) if a.added_at and a.added_at < end
+            a
+            for a in self._registry.articles_added_since(start, self._libraries)
+            if a.added_at and a.added_at < end
         ]
         since = self.previous_start(start)
         logged = [
@@ -323,22 +356,26 @@ class DigestService:
         answerer = self._answerer
         if answerer is None:
             return None
-        return lambda question: answerer.answer(question, today=end.date())
+        libraries = self._libraries
+        return lambda question: answerer.answer(question, today=end.date(), libraries=libraries)
 
     def mark_posted(self, digest: Digest) -> None:
         """Record that a digest was posted (or skipped on purpose); the next starts at its end."""
         with self._registry.transaction() as db:  # both or neither: the periods stay contiguous
-            for key, moment in ((META_LAST_START, digest.start), (META_LAST_RUN, digest.end)):
+            for key, moment in (
+                (self._key(META_LAST_START), digest.start),
+                (self._key(META_LAST_RUN), digest.end),
+            ):
                 db.execute(
                     "INSERT INTO meta (key, value) VALUES (?, ?)"
                     " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     (key, moment.isoformat()),
                 )
-            db.execute("DELETE FROM meta WHERE key = ?", (META_SENT_UPTO,))
+            db.execute("DELETE FROM meta WHERE key = ?", (self._key(META_SENT_UPTO),))
 
     def sent_so_far(self, digest: Digest) -> int:
         """Return how many messages of this digest's period were already sent (0 if none)."""
-        value = self._registry.get_meta(META_SENT_UPTO)
+        value = self._registry.get_meta(self._key(META_SENT_UPTO))
         if value is None:
             return 0
         period, _, count = value.rpartition(" ")
@@ -346,7 +383,7 @@ class DigestService:
 
     def record_sent(self, digest: Digest, count: int) -> None:
         """Record that the first `count` messages of this digest's period were sent."""
-        self._registry.set_meta(META_SENT_UPTO, f"{self._period_key(digest)} {count}")
+        self._registry.set_meta(self._key(META_SENT_UPTO), f"{self._period_key(digest)} {count}")
 
     def _period_key(self, digest: Digest) -> str:
         """Return what names the digest's period until mark_posted: its start (fixed by then)."""

@@ -68,6 +68,15 @@ class InvalidFeedbackError(NewsbotError):
     """A vote's reason is too long or otherwise unusable."""
 
 
+class InvalidSettingError(NewsbotError):
+    """A server setting is unknown or its value breaks the setting's rules; nothing changed."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"Cannot set {key}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
 class FollowLimitError(NewsbotError):
     """A member already follows as many questions as allowed."""
 

@@ -7,7 +7,7 @@ import hmac
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -79,12 +79,17 @@ def record_vote(
     helpful: bool,
     reason: str | None = None,
     now: datetime | None = None,
+    in_guild: int | None = None,
 ) -> Vote:
-    """Store a member's vote on an answer, replacing their earlier one; only 👎 keeps a reason."""
+    """Store a member's vote on an answer, replacing their earlier one; only 👎 keeps a reason.
+
+    With `in_guild`, only an answer given in that server takes the vote.
+    """
     reason = None if helpful else clean_reason(reason)
     at = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     with registry.transaction() as db:
-        if db.execute("SELECT 1 FROM questions WHERE id = ?", (question_id,)).fetchone() is None:
+        row = db.execute("SELECT guild_id FROM questions WHERE id = ?", (question_id,)).fetchone()
+        if row is None or (in_guild is not None and row[0] != in_guild):
             raise QuestionNotFoundError(question_id)
         voter = _voter_key(db, member_id)
         before = db.execute(
@@ -179,3 +184,32 @@ def _titles(registry: Registry, article_ids: list[str]) -> tuple[str, ...]:
         article = registry.get_article(article_id)
         titles.append(article.title if article else f"{article_id} (no longer indexed)")
     return tuple(titles)
+
+
+class FeedbackService:
+    """Votes on answers and what a server's moderators review, one server at a time."""
+
+    def __init__(self, registry: Registry, clock: Callable[[], datetime]) -> None:
+        self._registry = registry
+        self._clock = clock
+
+    def vote(
+        self,
+        question_id: int,
+        member_id: int,
+        guild_id: int | None,
+        *,
+        helpful: bool,
+        reason: str | None = None,
+    ) -> Vote:
+        """Record a member's vote on an answer given in their own server."""
+        return record_vote(
+            self._registry, question_id, member_id, helpful=helpful, reason=reason,
+            now=self._clock(), in_guild=guild_id,
+        )  # fmt: skip
+
+    def recent_negative(
+        self, guild_id: int | None, limit: int = RECENT_DEFAULT
+    ) -> list[NegativeAnswer]:
+        """Return one server's answers most recently marked unhelpful."""
+        return recent_negative(self._registry, limit, guild_id=guild_id)

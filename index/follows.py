@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -17,6 +18,7 @@ from index.errors import (
     InvalidQuestionError,
     NewsbotError,
 )
+from index.library import Libraries, server_scope
 from index.models import Answer
 from index.registry import Registry
 from index.settings import Settings
@@ -108,10 +110,20 @@ def cited_ids(answer: Answer) -> frozenset[str]:
 class FollowService:
     """Stores members' followed questions and finds the ones new stories answer differently."""
 
-    def __init__(self, registry: Registry, answerer: Answerer, settings: Settings) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        answerer: Answerer,
+        settings: Settings,
+        *,
+        scope: Callable[[int | None], Libraries] = server_scope,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._registry = registry
         self._answerer = answerer
         self._settings = settings
+        self._scope = scope  # a follow is answered from its server's libraries only
+        self._clock = clock
 
     # -- members' follows -------------------------------------------------------------------
 
@@ -133,7 +145,9 @@ class FollowService:
             raise FollowLimitError(limit)  # before answering: a refusal costs nothing
         # The snapshot comes before the answer: a story that lands later is new to this follow.
         generation = self._snapshot()
-        answer = self._answerer.answer(question, today=today or date.today())
+        answer = self._answerer.answer(
+            question, today=today or self._clock().date(), libraries=self._scope(guild_id)
+        )
         signature, cited = answer_signature(answer), json.dumps(sorted(cited_ids(answer)))
         with self._registry.transaction() as db:
             if existing is None and _count(db, user_id) >= limit:  # a concurrent /follow won
@@ -212,12 +226,13 @@ class FollowService:
         if not follows:
             return FollowCheck(self._registry.generation(), ())
         generation = self._snapshot()
-        answers: dict[str, Answer] = {}  # members often follow the same question
+        # Members often follow the same question; each server's answer is its own.
+        answers: dict[tuple[int | None, str], Answer] = {}
         updates = []
         for follow in follows:
-            key = follow.key
+            key = (follow.guild_id, follow.key)
             if key not in answers:
-                answer = self._answer(follow, today or date.today())
+                answer = self._answer(follow, today or self._clock().date())
                 if answer is None:
                     continue
                 answers[key] = answer
@@ -253,7 +268,9 @@ class FollowService:
     def _answer(self, follow: Follow, today: date) -> Answer | None:
         """Answer a followed question, or None (logged) if it can no longer be asked."""
         try:
-            return self._answerer.answer(follow.question, today=today)
+            return self._answerer.answer(
+                follow.question, today=today, libraries=self._scope(follow.guild_id)
+            )
         except IndexUnavailableError:
             raise  # the whole check is retried later, nothing is lost
         except NewsbotError as exc:  # e.g. NEWSBOT_MAX_QUESTION_CHARS was lowered since

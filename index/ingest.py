@@ -19,9 +19,11 @@ import numpy as np
 from index.chunk import chunk_article
 from index.embed import Embedder
 from index.errors import ArticleNotFoundError, IndexUnavailableError, IngestError
+from index.library import SHARED, Libraries, library_name, scoped_id
 from index.models import Article, Chunk, IngestReport, RawDocument
 from index.parse import parse_story, split_front_matter
 from index.registry import Registry, SentenceRow
+from index.schema import META_TAG_VECTORS
 from index.settings import Settings
 from index.sources import scrubbed, web_url
 from index.store import VectorStore
@@ -70,8 +72,10 @@ class Ingestor:
         *,
         added_by: str | None = None,
         progress: Progress | None = None,
+        library: int = SHARED,
     ) -> IngestReport:
-        """Ingest documents in embedding batches; failures are reported, never raised."""
+        """Ingest documents into a library in embedding batches; failures are reported, never
+        raised."""
         report = IngestReport()
         batch: list[_Prepared] = []
         batch_texts = 0
@@ -91,7 +95,7 @@ class Ingestor:
                 previous = writer.submit(self._record, prepared, vectors, report, progress)
 
             for doc in docs:
-                prepared = self._prepare_or_report(doc, added_by, seen, report, progress)
+                prepared = self._prepare_or_report(doc, added_by, seen, report, progress, library)
                 if prepared is None:
                     continue
                 batch.append(prepared)
@@ -111,13 +115,14 @@ class Ingestor:
         seen: set[str],
         report: IngestReport,
         progress: Progress | None,
+        library: int,
     ) -> _Prepared | None:
         """Prepare a document, or record why it fails or needs nothing, and return None."""
         if isinstance(doc, IngestError):
             _fail(report, progress, doc.source, doc.reason)
             return None
         try:
-            prepared = self._prepare(doc, added_by, seen)
+            prepared = self._prepare(doc, added_by, seen, library)
         except IngestError as exc:
             _fail(report, progress, exc.source, exc.reason)
             return None
@@ -127,20 +132,24 @@ class Ingestor:
                 progress(doc.origin, "unchanged")
         return prepared
 
-    def ingest_one(self, doc: RawDocument, *, added_by: str | None = None) -> tuple[Outcome, str]:
-        """Ingest one document and return (outcome, article id); raise IngestError on failure."""
-        prepared = self._prepare(doc, added_by, set())
+    def ingest_one(
+        self, doc: RawDocument, *, added_by: str | None = None, library: int = SHARED
+    ) -> tuple[Outcome, str]:
+        """Ingest one document into a library and return (outcome, article id); raise
+        IngestError on failure."""
+        prepared = self._prepare(doc, added_by, set(), library)
         if prepared is None:
-            return "unchanged", self.article_id_for(doc)
+            return "unchanged", self.article_id_for(doc, library)
         vectors = self._embed([prepared])
         with self._writing():  # one writer at a time, across processes
             self._write([prepared], vectors)
         return ("updated" if prepared.existed else "added"), prepared.article.id
 
-    def remove(self, article_id: str) -> None:
-        """Remove a story and every chunk of it; raise ArticleNotFoundError if unknown."""
+    def remove(self, article_id: str, libraries: Libraries | None = None) -> None:
+        """Remove a story of the libraries (None: any) and every chunk of it; raise
+        ArticleNotFoundError if there is no such story there."""
         with self._writing():
-            if self._registry.get_article(article_id) is None:
+            if self._registry.get_article(article_id, libraries) is None:
                 raise ArticleNotFoundError(article_id)
             # Vectors first: a crash in between leaves a pending row that repair() removes.
             self._registry.mark_pending(article_id)
@@ -162,6 +171,10 @@ class Ingestor:
                     self._registry.set_meta(_DAMAGED, "")
                 repaired = self._roll_back_pending()
                 self._reconcile()
+                if self._registry.get_meta(META_TAG_VECTORS):
+                    tagged = self._store.tag_libraries(self._registry.article_libraries())
+                    log.warning("upgrade: gave %d stored vectors their library", tagged)
+                    self._registry.set_meta(META_TAG_VECTORS, "")
         except TimeoutError:
             log.warning("another process is writing to the index; repair postponed")
             return []
@@ -223,24 +236,46 @@ class Ingestor:
         self._store.delete_article(article_id)
         self._store.upsert(chunks, vectors, [chunk_metadata(article, c) for c in chunks])
 
-    def article_id_for(self, doc: RawDocument) -> str:
-        """Return the stable id a document is stored under."""
-        doc = scrubbed(doc)
+    def article_id_for(self, doc: RawDocument, library: int = SHARED) -> str:
+        """Return the stable id a document is stored under in a library."""
+        base = self._base_id(scrubbed(doc), library)
+        if library != SHARED and self._registry.library_of(base) == library:
+            return base  # a story this server had before libraries existed keeps its id
+        return scoped_id(base, library)
+
+    def _base_id(self, doc: RawDocument, library: int) -> str:
+        """Return a document's identity as an id: its own id, canonical URL, source or text."""
         if doc.id:
             return re.sub(r"[^A-Za-z0-9_.-]", "_", doc.id)[:64]
         url = doc.url or split_front_matter(doc.text)[0].get("url")
         if url and web_url(url):
             return "u" + _digest(canonical_url(url))[:12]
+        if doc.identity is not None:
+            # A file's resolved path (an upload's hash and name): edit it, replace the story.
+            legacy = self._legacy_file_id(doc, library)
+            return legacy or "f" + _digest(doc.identity)[:12]
         if doc.fallback_title is not None and not doc.origin.startswith(("http:", "https:")):
-            # A local file's name identifies it as a URL would: edit the file, replace the story.
             return "f" + _digest(doc.origin.rsplit("/", 1)[-1].lower())[:12]
         return "h" + _digest(" ".join(doc.text.split()))[:12]
 
+    def _legacy_file_id(self, doc: RawDocument, library: int) -> str | None:
+        """Return the id older versions gave this very file (same path as given), if stored."""
+        if doc.identity is None or not doc.identity.startswith("file:"):
+            return None
+        legacy = "f" + _digest(doc.origin.rsplit("/", 1)[-1].lower())[:12]
+        stored = self._registry.get_article(legacy, (library,))
+        return legacy if stored is not None and stored.origin == doc.origin else None
+
     # -- stages -------------------------------------------------------------------------------
 
-    def _prepare(self, doc: RawDocument, added_by: str | None, seen: set[str]) -> _Prepared | None:
+    def _prepare(
+        self, doc: RawDocument, added_by: str | None, seen: set[str], library: int = SHARED
+    ) -> _Prepared | None:
         """Parse and chunk a document; return None when the same version is already indexed."""
-        article = self._build_article(scrubbed(doc), added_by)
+        article = self._build_article(scrubbed(doc), added_by, library)
+        owner = self._registry.library_of(article.id)
+        if owner is not None and owner != library:  # e.g. a JSONL id spelled like a scoped one
+            raise IngestError(doc.origin, f"its id {article.id} is taken in {library_name(owner)}")
         if article.id in seen:
             raise IngestError(
                 doc.origin, f"duplicate of a story earlier in this batch ({article.id})"
@@ -259,7 +294,7 @@ class Ingestor:
         article = replace(article, chunk_count=len(chunks))
         return _Prepared(article, chunks, _sentence_keys(article, chunks), stored_hash is not None)
 
-    def _build_article(self, doc: RawDocument, added_by: str | None) -> Article:
+    def _build_article(self, doc: RawDocument, added_by: str | None, library: int) -> Article:
         """Parse a raw document into an Article with its id and content hash."""
         meta, _ = split_front_matter(doc.text)
         story = parse_story(
@@ -272,7 +307,7 @@ class Ingestor:
         if url and not web_url(url):
             raise IngestError(doc.origin, "the link is not a valid http:// or https:// address")
         article = Article(
-            id=self.article_id_for(doc),
+            id=self.article_id_for(doc, library),
             title=(story.title or doc.fallback_title or "Untitled story")[:300],
             text=story.text,
             url=canonical_url(url) if url else None,
@@ -285,6 +320,7 @@ class Ingestor:
             origin=doc.origin,
             added_at=datetime.now(UTC),
             added_by=added_by,
+            library=library,
         )
         return replace(article, content_hash=_content_hash(article))
 
@@ -378,7 +414,7 @@ def _sentence_keys(article: Article, chunks: list[Chunk]) -> list[tuple[str, int
 def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
     """Return the Chroma metadata a citation needs (no None values: Chroma rejects them)."""
     meta: dict[str, Any] = {"article_id": article.id, "n": chunk.n, "kind": chunk.kind,
-                            "title": article.title}  # fmt: skip
+                            "title": article.title, "library": article.library}  # fmt: skip
     if article.source:
         meta["source"] = article.source
     if article.url:

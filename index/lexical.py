@@ -6,6 +6,7 @@ import json
 import logging
 import shutil
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,14 +48,19 @@ class LexicalIndex:
         self._lock = threading.Lock()
         self._bm25: bm25s.BM25 | None = None
         self._ids: list[str] = []
+        self._libraries = np.zeros(0, dtype=np.int64)  # each chunk's library, as in _ids
+        self._masks: dict[tuple[int, ...], np.ndarray] = {}  # per scope, for this generation
         self._generation = -1
         self._stem = _stemmer()
 
-    def search(self, question: str, k: int) -> list[tuple[str, float]]:
-        """Return up to k (chunk id, BM25 score) pairs, best first; only positive scores."""
+    def search(
+        self, question: str, k: int, libraries: Sequence[int] | None = None
+    ) -> list[tuple[str, float]]:
+        """Return up to k (chunk id, BM25 score) pairs of the libraries (None: all), best first;
+        only positive scores."""
         bm25s = _bm25s()
 
-        bm25, ids = self._fresh()
+        bm25, ids, mask = self._fresh(libraries)
         if bm25 is None or not ids:
             return []
         tokens = bm25s.tokenize(
@@ -62,31 +68,49 @@ class LexicalIndex:
         )
         if not tokens or not tokens[0]:
             return []
-        # n_threads=0 runs in this thread; any other value starts a thread pool per query.
-        docs, scores = bm25.retrieve(tokens, k=min(k, len(ids)), show_progress=False, n_threads=0)
+        # The mask zeroes other libraries' chunks inside the scoring itself, so they are never
+        # candidates. n_threads=0 runs in this thread; any other value starts a pool per query.
+        docs, scores = bm25.retrieve(
+            tokens, k=min(k, len(ids)), show_progress=False, n_threads=0, weight_mask=mask
+        )
         return [(ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
-    def _fresh(self) -> tuple[bm25s.BM25 | None, list[str]]:
-        """Return the index, loading or rebuilding it when the registry has changed."""
+    def _mask(self, libraries: Sequence[int] | None) -> np.ndarray | None:
+        """Return 1.0 for the chunks of the libraries and 0.0 for the rest (None: no mask)."""
+        if libraries is None:
+            return None
+        key = tuple(sorted(set(libraries)))
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.isin(self._libraries, key).astype(np.float32)
+            self._masks[key] = mask
+        return mask
+
+    def _fresh(
+        self, libraries: Sequence[int] | None = None
+    ) -> tuple[bm25s.BM25 | None, list[str], np.ndarray | None]:
+        """Return the index and a scope mask, loading or rebuilding when the registry changed."""
         generation = self._registry.generation()
         with self._lock:
             if generation != self._generation:
                 if not self._load(generation):
                     self._build(generation)
                 self._generation = generation
-            return self._bm25, self._ids
+                self._masks = {}
+            return self._bm25, self._ids, self._mask(libraries)
 
     def _build(self, generation: int) -> None:
         """Index every chunk of every ready story and save it."""
         bm25s = _bm25s()
 
         rows = self._registry.chunk_texts()
-        self._ids = [cid for cid, _ in rows]
+        self._ids = [cid for cid, _, _ in rows]
+        self._libraries = np.array([lib for _, _, lib in rows], dtype=np.int64)
         if not rows:
             self._bm25 = None
             return
         tokens = bm25s.tokenize(
-            [text for _, text in rows], stopwords="en", stemmer=self._stem, show_progress=False
+            [text for _, text, _ in rows], stopwords="en", stemmer=self._stem, show_progress=False
         )
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
@@ -101,7 +125,8 @@ class LexicalIndex:
         tmp = self._dir.with_name(self._dir.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         self._bm25.save(str(tmp), show_progress=False)
-        state = {"generation": generation, "ids": self._ids}
+        state = {"generation": generation, "ids": self._ids,
+                 "libraries": self._libraries.tolist()}  # fmt: skip
         (tmp / _STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
         # Swap directories so a crash never leaves a half-written index under the real name.
         shutil.rmtree(self._dir, ignore_errors=True)
@@ -114,10 +139,11 @@ class LexicalIndex:
         bm25s = _bm25s()
         try:
             state = json.loads((self._dir / _STATE_FILE).read_text(encoding="utf-8"))
-            if state.get("generation") != generation:
-                return False
+            if state.get("generation") != generation or "libraries" not in state:
+                return False  # stale, or saved before libraries existed
             self._bm25 = bm25s.BM25.load(str(self._dir), show_progress=False)
             self._ids = list(state["ids"])
+            self._libraries = np.array(state["libraries"], dtype=np.int64)
         except (OSError, ValueError, KeyError) as exc:
             log.warning("ignoring unreadable BM25 index at %s: %s", self._dir, exc)
             return False

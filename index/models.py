@@ -63,6 +63,9 @@ class RawDocument:
     source: str | None = None  # publisher
     published: str | None = None  # any date spelling; parsed later
     fallback_title: str | None = None  # e.g. derived from a file name
+    # What identifies a source without a web address: a file's resolved path, an upload's
+    # content hash and name (index/library.py). Never a bare file name: names clash.
+    identity: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,7 @@ class Article:
     added_at: datetime | None = None
     added_by: str | None = None
     chunk_count: int = 0
+    library: int = 0  # the server whose library holds it; 0 is the shared library
 
     @property
     def date(self) -> date | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.library import Libraries
 from index.locking import WriteLock
 from index.models import Article, Chunk, ReviewStatus
 from index.rows import article_from_row, article_row
@@ -46,7 +47,7 @@ class LoggedQuestion:
 class Registry:
     """SQLite-backed store of articles and logs; safe to share across threads."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, legacy_library: int = 0) -> None:
         in_memory = str(path) == ":memory:"
         if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +60,7 @@ class Registry:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-            create_or_upgrade(self._conn)
+            create_or_upgrade(self._conn, legacy_library)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -93,7 +94,8 @@ class Registry:
             db.execute(
                 "INSERT INTO articles (id, title, url, source, published, updated, summary,"
                 " key_questions, provenance, text, content_hash, origin, added_at, added_by,"
-                " chunk_count, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending')",
+                " chunk_count, library, status)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending')",
                 article_row(article),
             )
 
@@ -133,13 +135,30 @@ class Registry:
             _bump_generation(db)
             return cur.rowcount > 0
 
-    def get_article(self, article_id: str) -> Article | None:
-        """Return one ready article (retracted ones too), with any moderator review applied."""
+    def get_article(self, article_id: str, libraries: Libraries | None = None) -> Article | None:
+        """Return one ready article (retracted ones too) of the given libraries (None: any),
+        with any moderator review applied."""
+        scope, params = _in_libraries(libraries)
         with self._lock:
             row = self._conn.execute(
-                f"{_SELECT_ARTICLES} WHERE a.id = ? AND a.status = 'ready'", (article_id,)
+                f"{_SELECT_ARTICLES} WHERE a.id = ? AND a.status = 'ready'{scope}",
+                (article_id, *params),
             ).fetchone()
         return article_from_row(row) if row else None
+
+    def library_of(self, article_id: str) -> int | None:
+        """Return the library of a stored article (pending ones too), or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT library FROM articles WHERE id = ?", (article_id,)
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def article_libraries(self) -> dict[str, int]:
+        """Return {article id: library} for every stored article."""
+        with self._lock:
+            rows = self._conn.execute("SELECT id, library FROM articles").fetchall()
+        return {r[0]: int(r[1]) for r in rows}
 
     def content_hash(self, article_id: str) -> str | None:
         """Return the stored content hash of a ready article, or None."""
@@ -149,11 +168,15 @@ class Registry:
             ).fetchone()
         return row[0] if row else None
 
-    def list_articles(self) -> list[Article]:
-        """Return every ready article (retracted ones too, for audit), most recently added first."""
+    def list_articles(self, libraries: Libraries | None = None) -> list[Article]:
+        """Return every ready article of the libraries (None: all; retracted ones too, for audit),
+        most recently added first."""
+        scope, params = _in_libraries(libraries)
         with self._lock:
             rows = self._conn.execute(
-                f"{_SELECT_ARTICLES} WHERE a.status = 'ready' ORDER BY a.added_at DESC, a.id"
+                f"{_SELECT_ARTICLES} WHERE a.status = 'ready'{scope}"
+                " ORDER BY a.added_at DESC, a.id",
+                params,
             ).fetchall()
         return [article_from_row(r) for r in rows]
 
@@ -192,14 +215,12 @@ class Registry:
             ).fetchall()
         return [Chunk(r[0], r[1], r[2], r[3], r[4], ()) for r in rows]
 
-    def count_articles(self) -> int:
-        """Return the number of ready articles."""
+    def count_articles(self, libraries: Libraries | None = None) -> int:
+        """Return the number of ready articles in the libraries (None: all)."""
+        scope, params = _in_libraries(libraries)
+        sql = f"SELECT COUNT(*) FROM articles a WHERE a.status = 'ready'{scope}"
         with self._lock:
-            return int(
-                self._conn.execute("SELECT COUNT(*) FROM articles WHERE status='ready'").fetchone()[
-                    0
-                ]
-            )
+            return int(self._conn.execute(sql, params).fetchone()[0])
 
     # -- moderator reviews ----------------------------------------------------------------------
 
@@ -274,15 +295,15 @@ class Registry:
             SentenceRow(r[0], r[1], r[2], r[3], np.frombuffer(r[4], dtype=np.float16)) for r in rows
         ]
 
-    def chunk_texts(self) -> list[tuple[str, str]]:
-        """Return (chunk id, title + text) for every chunk of a ready, citable story."""
+    def chunk_texts(self) -> list[tuple[str, str, int]]:
+        """Return (chunk id, title + text, library) for every chunk of a ready, citable story."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT c.id, a.title || char(10) || c.text FROM chunks c"
+                "SELECT c.id, a.title || char(10) || c.text, a.library FROM chunks c"
                 f" JOIN articles a ON a.id = c.article_id {_REVIEWS}"
                 f" WHERE a.status = 'ready' AND NOT {_RETRACTED} ORDER BY c.rowid"
             ).fetchall()
-        return [(r[0], r[1]) for r in rows]
+        return [(r[0], r[1], int(r[2])) for r in rows]
 
     def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
         """Return {chunk id: (article id, kind, text)} for chunks of ready, citable stories."""
@@ -364,13 +385,17 @@ class Registry:
             for r in rows
         ]  # fmt: skip
 
-    def articles_added_since(self, since: datetime) -> list[Article]:
-        """Return ready, unretracted articles added at or after `since` (UTC), newest first."""
+    def articles_added_since(
+        self, since: datetime, libraries: Libraries | None = None
+    ) -> list[Article]:
+        """Return ready, unretracted articles of the libraries (None: all) added at or after
+        `since` (UTC), newest first."""
+        scope, params = _in_libraries(libraries)
         with self._lock:
             rows = self._conn.execute(
                 f"{_SELECT_ARTICLES} WHERE a.status = 'ready' AND a.added_at >= ?"
-                f" AND NOT {_RETRACTED} ORDER BY a.added_at DESC, a.id",
-                (since.astimezone(UTC).isoformat(timespec="seconds"),),
+                f" AND NOT {_RETRACTED}{scope} ORDER BY a.added_at DESC, a.id",
+                (since.astimezone(UTC).isoformat(timespec="seconds"), *params),
             ).fetchall()
         return [article_from_row(r) for r in rows]
 
@@ -400,6 +425,15 @@ _SELECT_ARTICLES = (
 # says so (a moderator's review replaces the page's status). Needs `a` articles joined with:
 _REVIEWS = "LEFT JOIN reviews r ON r.article_id = a.id"
 _RETRACTED = "COALESCE(r.status, json_extract(a.provenance, '$.review_status'), '') = 'retracted'"
+
+
+def _in_libraries(libraries: Libraries | None) -> tuple[str, tuple[int, ...]]:
+    """Return an `AND a.library IN (...)` clause and its parameters (nothing for None)."""
+    if libraries is None:
+        return "", ()
+    if not libraries:
+        return " AND 0", ()
+    return f" AND a.library IN ({','.join('?' * len(libraries))})", tuple(libraries)
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:

@@ -87,9 +87,15 @@ class Retriever:
         return self._queries
 
     def search(
-        self, question: str, k: int, vector: np.ndarray | None = None, today: date | None = None
+        self,
+        question: str,
+        k: int,
+        vector: np.ndarray | None = None,
+        today: date | None = None,
+        libraries: Sequence[int] | None = None,
     ) -> list[Hit]:
-        """Return up to k hits, best first, from citable ready stories not newer than `today`."""
+        """Return up to k hits, best first, from citable ready stories not newer than `today`,
+        of the given libraries only (None: every library)."""
         # A fixed candidate pool per retriever, so fused scores do not depend on k.
         pool = max(k, CANDIDATE_POOL)
         retracted = self._retracted_chunks()
@@ -101,11 +107,14 @@ class Retriever:
             # as they could take, and drop them before scaling so they shift no other score.
             wanted = pool + min(sum(retracted.values()), RETRACTED_EXTRA_MAX)
             dense = _citable(
-                [(m.chunk_id, m.similarity) for m in self._store.query(qvec, wanted, where)],
+                [
+                    (m.chunk_id, m.similarity)
+                    for m in self._store.query(qvec, wanted, where, libraries)
+                ],
                 retracted,
             )[:pool]
         # The BM25 index is built without retracted stories; filtering again costs nothing.
-        lexical = self._lexical.search(question, pool) if self.mode != "dense" else []
+        lexical = self._lexical.search(question, pool, libraries) if self.mode != "dense" else []
         candidates = _merge(dense, _citable(lexical, retracted))
         rows = self._registry.chunks_by_id([c.chunk_id for c in candidates])
         dates = self._article_dates()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from index.errors import ArticleNotFoundError, InvalidReviewError
+from index.library import Libraries
 from index.models import REVIEW_STATUSES, Article, ReviewStatus
 from index.plain import plain_line
 from index.registry import Registry
@@ -61,9 +62,12 @@ def review_story(
     confidence: int | None = None,
     note: str | None = None,
     reviewed_by: str | None = None,
+    libraries: Libraries | None = None,
 ) -> Article:
-    """Record a moderator's review of a story (or, with CLEAR, drop it so the page's own
-    provenance applies again) and return the story as answers now see it."""
+    """Record a moderator's review of a story of the libraries (None: any) (or, with CLEAR, drop
+    it so the page's own provenance applies again) and return the story as answers now see it."""
+    if registry.get_article(article_id, libraries) is None:  # another server's story: unknown
+        raise ArticleNotFoundError(article_id)
     if status.strip().lower() == CLEAR:
         if not registry.clear_review(article_id):
             raise ArticleNotFoundError(article_id)

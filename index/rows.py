@@ -27,7 +27,7 @@ def article_row(a: Article) -> tuple[object, ...]:
         json.dumps([[kq.question, kq.answer] for kq in a.key_questions]),
         json.dumps({k: getattr(a.provenance, k) for k in PAGE_PROVENANCE
                     if getattr(a.provenance, k) is not None}),
-        a.text, a.content_hash, a.origin, added_at, a.added_by, a.chunk_count,
+        a.text, a.content_hash, a.origin, added_at, a.added_by, a.chunk_count, a.library,
     )  # fmt: skip
 
 
@@ -49,6 +49,7 @@ def article_from_row(row: sqlite3.Row) -> Article:
         added_at=datetime.fromisoformat(row["added_at"]),
         added_by=row["added_by"],
         chunk_count=row["chunk_count"],
+        library=row["library"],
     )
 
 

@@ -22,7 +22,9 @@ CREATE TABLE IF NOT EXISTS articles (
     added_by TEXT,
     chunk_count INTEGER NOT NULL DEFAULT 0,
     -- 'pending' while its chunks are being written; only 'ready' stories are answerable.
-    status TEXT NOT NULL DEFAULT 'pending'
+    status TEXT NOT NULL DEFAULT 'pending',
+    -- The library holding it: a server's id, or 0 for the shared library (index/library.py).
+    library INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY,
@@ -51,6 +53,13 @@ CREATE TABLE IF NOT EXISTS questions (
     guild_id INTEGER  -- the server it was asked in; NULL for the CLI and older versions
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- What a server's moderators changed with /settings; everything else follows the environment.
+CREATE TABLE IF NOT EXISTS server_settings (
+    guild_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,  -- JSON of the validated value
+    PRIMARY KEY (guild_id, key)
+);
 -- A moderator's review of a story. Not tied to the articles row by a foreign key: a new version
 -- of a story (which replaces that row) keeps its review; removing the story deletes it.
 CREATE TABLE IF NOT EXISTS reviews (
@@ -95,9 +104,23 @@ CREATE TABLE IF NOT EXISTS follow_seen (
 """
 
 
-def create_or_upgrade(db: sqlite3.Connection) -> None:
-    """Create missing tables, then add what databases written by older versions lack."""
+# Registry flags: the bundled samples are due (a new data directory), and vectors written before
+# libraries existed still need their library in the vector store's metadata.
+META_SAMPLES_DUE = "samples.due"
+META_TAG_VECTORS = "vectors.untagged_libraries"
+
+
+def create_or_upgrade(db: sqlite3.Connection, legacy_library: int = 0) -> None:
+    """Create missing tables, then add what databases written by older versions lack.
+
+    Stories of a database made before libraries existed join `legacy_library`.
+    """
+    new = not _columns(db, "articles")
     db.executescript(SCHEMA)
+    if new:
+        db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, '1')", (META_SAMPLES_DUE,))
+    _add_article_libraries(db, legacy_library)
+    db.execute("CREATE INDEX IF NOT EXISTS articles_library ON articles(library, status)")
     _add_missing_columns(db)
     _add_question_guilds(db)
     _add_follow_keys(db)
@@ -130,6 +153,24 @@ def _add_question_guilds(db: sqlite3.Connection) -> None:
     try:
         if "guild_id" not in _columns(db, "questions"):
             db.execute("ALTER TABLE questions ADD COLUMN guild_id INTEGER")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _add_article_libraries(db: sqlite3.Connection, legacy_library: int) -> None:
+    """Put every story of an older database into one library, and flag its vectors for tagging."""
+    if "library" in _columns(db, "articles"):
+        return
+    db.execute("BEGIN IMMEDIATE")  # re-checked inside, as in _add_missing_columns
+    try:
+        if "library" not in _columns(db, "articles"):
+            db.execute("ALTER TABLE articles ADD COLUMN library INTEGER NOT NULL DEFAULT 0")
+            db.execute("UPDATE articles SET library = ?", (legacy_library,))
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')", (META_TAG_VECTORS,)
+            )
     except BaseException:
         db.execute("ROLLBACK")
         raise

@@ -4,35 +4,43 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import date
 
 from index.answer import Answerer
+from index.clock import Clock, clock_from_settings
+from index.digest import DigestService
 from index.embed import Embedder, QueryCache, SentenceTransformerEmbedder
+from index.feedback import FeedbackService
 from index.follows import FollowService
 from index.ingest import Ingestor
 from index.lexical import LexicalIndex
+from index.library import SHARED, Libraries
 from index.models import Answer, IngestReport, RawDocument
 from index.registry import Registry
 from index.retrieve import Mode, Retriever
+from index.server_settings import ServerSettings
 from index.settings import Settings
-from index.sources import iter_documents
 from index.store import ChromaStore, VectorStore
+from index.stories import StoryService
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Services:
-    """The core services, wired together."""
+    """The core services, wired together; one per feature, sharing one clock."""
 
     settings: Settings
-    registry: Registry
+    registry: Registry  # for the services and tools on the core (bench, eval), not cogs or CLI
     store: VectorStore
     embedder: Embedder
     ingestor: Ingestor
     retriever: Retriever
     answerer: Answerer
     follows: FollowService
+    stories: StoryService
+    feedback: FeedbackService
+    servers: ServerSettings
+    clock: Clock
 
     def ask(
         self,
@@ -41,9 +49,12 @@ class Services:
         private: bool = False,
         guild_id: int | None = None,
         log_question: bool = True,
+        libraries: Libraries | None = None,
     ) -> Answer:
-        """Answer a question as of today and log it under its server (None: the CLI)."""
-        answer = self.answerer.answer(question, today=date.today())
+        """Answer as a member of a server would (None: the CLI, from the shared library) and
+        log the question under that server; `libraries` overrides the server's scope."""
+        scope = self.servers.scope(guild_id) if libraries is None else libraries
+        answer = self.answerer.answer(question, today=self.clock().date(), libraries=scope)
         if log_question:
             cited = [c.article_id for c in answer.citations]
             qid = self.registry.log_question(
@@ -56,6 +67,14 @@ class Services:
             )
             answer = replace(answer, question_id=qid)
         return answer
+
+    def digest(self, guild_id: int | None) -> DigestService:
+        """Return a server's weekly digest, on its own settings and libraries."""
+        scope = self.servers.scope(guild_id) if guild_id is not None else None
+        return DigestService(
+            self.registry, self.servers.for_guild(guild_id), embedder=self.embedder,
+            answerer=self.answerer, guild_id=guild_id, libraries=scope,
+        )  # fmt: skip
 
     def fetch(self, url: str) -> RawDocument:
         """Fetch a story from a URL under the fetch policy."""
@@ -71,14 +90,12 @@ class Services:
         return fetch_article(url, policy)
 
     def ingest_sources(self, sources: list[str], **kwargs: object) -> IngestReport:
-        """Ingest files, folders and URLs; see Ingestor.ingest for keyword arguments."""
-        return self.ingestor.ingest(iter_documents(sources, self.fetch), **kwargs)  # type: ignore[arg-type]
+        """Ingest files, folders and URLs; see StoryService.ingest_sources for keywords."""
+        return self.stories.ingest_sources(sources, **kwargs)  # type: ignore[arg-type]
 
     def ensure_samples(self) -> IngestReport | None:
-        """Ingest the bundled sample stories when the index is empty."""
-        if self.registry.count_articles() > 0:
-            return None
-        return self.ingest_sources([str(self.settings.samples_dir)], added_by="newsbot (samples)")
+        """Add the bundled samples once, on a new data directory (see StoryService)."""
+        return self.stories.ensure_samples()
 
     def use_retriever(self, mode: Mode) -> None:
         """Switch retrieval between hybrid, dense and bm25 (for evaluation)."""
@@ -89,10 +106,22 @@ class Services:
         self.registry.close()
 
 
-def build_services(settings: Settings, *, embedder: Embedder | None = None) -> Services:
-    """Wire the services from settings; tests pass a small fake embedder."""
+def legacy_library(settings: Settings) -> int:
+    """Return the library stories of a data directory made before libraries join.
+
+    With NEWSBOT_GUILD_IDS naming exactly one server they were that server's; otherwise (every
+    server, or several) they were everyone's, so they become the shared library.
+    """
+    return settings.guild_ids[0] if len(settings.guild_ids) == 1 else SHARED
+
+
+def build_services(
+    settings: Settings, *, embedder: Embedder | None = None, clock: Clock | None = None
+) -> Services:
+    """Wire the services from settings; tests pass a small fake embedder or a fixed clock."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    registry = Registry(settings.db_path)
+    clock = clock or clock_from_settings(settings)
+    registry = Registry(settings.db_path, legacy_library=legacy_library(settings))
     store = ChromaStore.from_settings(settings)
     embedder = embedder or SentenceTransformerEmbedder(
         settings.embedding_model, settings.embedding_batch_size
@@ -105,7 +134,8 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
     lexical = LexicalIndex(registry, settings.data_dir / "lexical")
     retriever = Retriever(store, registry, QueryCache(embedder), lexical, settings.retriever)
     answerer = Answerer(registry, retriever, settings)
-    return Services(
+    servers = ServerSettings(registry, settings)
+    services = Services(
         settings=settings,
         registry=registry,
         store=store,
@@ -113,5 +143,12 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         ingestor=ingestor,
         retriever=retriever,
         answerer=answerer,
-        follows=FollowService(registry, answerer, settings),
+        follows=FollowService(
+            registry, answerer, settings, scope=servers.scope, clock=lambda: services.clock()
+        ),
+        stories=StoryService(registry, ingestor, settings, lambda url: services.fetch(url)),
+        feedback=FeedbackService(registry, lambda: services.clock()),
+        servers=servers,
+        clock=clock,
     )
+    return services

@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     # Servers the bot serves; empty means every server it is invited to.
     guild_ids: IdList = Field(default_factory=list)
+    # Servers whose moderators curate the shared library from Discord (`library: shared` on
+    # /story commands); empty means the shared library is curated from the CLI only.
+    operator_guild_ids: IdList = Field(default_factory=list)
+    # Whether members are answered from the shared library as well as their server's own.
+    use_shared_library: bool = True
+    # Channels where @mentions are answered; empty means every channel.
+    mention_channel_ids: IdList = Field(default_factory=list)
     # Roles whose members may curate stories, besides members with Manage Server.
     moderator_role_ids: IdList = Field(default_factory=list)
     # Per-member /ask cooldown: `ask_rate` questions per `ask_per_seconds`.
@@ -107,12 +114,16 @@ class Settings(BaseSettings):
     follow_limit: int = Field(10, ge=1, le=100)
     follow_check_seconds: float = Field(60.0, ge=0.2, le=3600)
 
-    @field_validator("guild_ids", "moderator_role_ids", mode="before")
+    @field_validator(
+        "guild_ids", "moderator_role_ids", "operator_guild_ids", "mention_channel_ids",
+        mode="before",
+    )  # fmt: skip
     @classmethod
     def _split_ids(cls, value: object) -> object:
         """Accept '123,456' (as in .env) as well as a list."""
         if isinstance(value, str):
-            return [int(part) for part in value.replace(" ", "").split(",") if part]
+            parts = [part.strip("<#@&>") for part in value.replace(" ", "").split(",")]
+            return [int(part) for part in parts if part]
         return value
 
     @field_validator("fetch_allow_private_hosts", mode="before")

@@ -70,7 +70,15 @@ def _from_file(path: Path) -> Iterator[RawDocument | IngestError]:
         except IngestError as exc:
             yield exc
     else:
-        yield RawDocument(text=text, origin=origin, fallback_title=title_from_filename(path))
+        yield RawDocument(
+            text=text, origin=origin, fallback_title=title_from_filename(path),
+            identity=file_identity(path),
+        )  # fmt: skip
+
+
+def file_identity(path: Path) -> str:
+    """Return what identifies a local file's story: its resolved path, never its bare name."""
+    return "file:" + shown(str(path.resolve()))
 
 
 def shown(name: str) -> str:

@@ -54,9 +54,17 @@ class VectorStore(Protocol):
         ...
 
     def query(
-        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+        self,
+        vector: np.ndarray,
+        k: int,
+        where: dict[str, Any] | None = None,
+        libraries: Sequence[int] | None = None,
     ) -> list[VectorMatch]:
-        """Return the k nearest chunks matching `where`, best first."""
+        """Return the k nearest chunks matching `where` in the libraries (None: all), best first."""
+        ...
+
+    def tag_libraries(self, libraries: dict[str, int]) -> int:
+        """Give chunks stored without a library the one of their article; return how many."""
         ...
 
     def article_ids(self) -> set[str]:
@@ -157,9 +165,16 @@ class ChromaStore:
         self._call(lambda col: col.delete(where={"article_id": article_id}))
 
     def query(
-        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+        self,
+        vector: np.ndarray,
+        k: int,
+        where: dict[str, Any] | None = None,
+        libraries: Sequence[int] | None = None,
     ) -> list[VectorMatch]:
-        """Return the k nearest chunks matching `where` by cosine similarity, best first."""
+        """Return the k nearest chunks matching `where` in the libraries (None: all) by cosine
+        similarity, best first."""
+        # The library is part of the query itself: an out-of-scope chunk is never a candidate.
+        where = scoped_where(where, libraries)
         # No count() first: Chroma returns fewer results when it holds fewer, and the extra
         # round trip cost a third of the query time.
         result = self._call(
@@ -178,6 +193,31 @@ class ChromaStore:
     def article_ids(self) -> set[str]:
         """Return the ids of all articles with at least one chunk."""
         return set(self.chunk_counts())
+
+    def tag_libraries(self, libraries: dict[str, int]) -> int:
+        """Give chunks stored without a library the one of their article; return how many.
+
+        Vectors written before libraries existed lack the metadata key the scoped query
+        filters on; without it they would match no member's question at all.
+        """
+        got = self._call(lambda col: col.get(include=["metadatas"]))
+        ids: list[str] = []
+        metadatas: list[Any] = []  # Chroma's Metadata mappings
+        for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+            if meta is None or "library" in meta:
+                continue
+            library = libraries.get(str(meta.get("article_id")))
+            if library is not None:
+                ids.append(cid)
+                metadatas.append({**meta, "library": library})
+        for i in range(0, len(ids), _WRITE_BATCH):
+            part = slice(i, i + _WRITE_BATCH)
+
+            def update(col: Collection, part: slice = part) -> None:
+                col.update(ids=ids[part], metadatas=metadatas[part])
+
+            self._call(update)
+        return len(ids)
 
     def chunk_counts(self) -> dict[str, int]:
         """Return {article id: number of chunks stored} for every article with a chunk."""
@@ -235,6 +275,16 @@ class ChromaStore:
         got = self._call(lambda col: col.get(ids=list(chunk_ids), include=["embeddings"]))
         by_id = dict(zip(got["ids"], got["embeddings"], strict=True))  # type: ignore[arg-type]
         return np.asarray([by_id[cid] for cid in chunk_ids], dtype=np.float32)
+
+
+def scoped_where(
+    where: dict[str, Any] | None, libraries: Sequence[int] | None
+) -> dict[str, Any] | None:
+    """Return a Chroma `where` clause that also keeps only chunks of the given libraries."""
+    if libraries is None:
+        return where
+    scope: dict[str, Any] = {"library": {"$in": sorted(set(libraries)) or [-1]}}
+    return scope if where is None else {"$and": [where, scope]}
 
 
 def _persistent_client(settings: Settings) -> ClientAPI:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import discord
 from discord import app_commands
+
+from index.library import SHARED
 
 if TYPE_CHECKING:
     from bot.client import NewsBot
@@ -22,6 +24,16 @@ class NotModerator(app_commands.CheckFailure):
         super().__init__(
             "Only moderators can use this command: it needs the Manage Server permission "
             "or one of the moderator roles."
+        )
+
+
+class NotOperator(app_commands.CheckFailure):
+    """The shared library was asked for from a server that does not curate it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The shared library is curated only by moderators of the operator's servers; "
+            "this server's moderators curate this server's library."
         )
 
 
@@ -52,12 +64,32 @@ def member_is_moderator(user: discord.abc.User, moderator_role_ids: Iterable[int
     return is_moderator(manage, roles, moderator_role_ids)
 
 
+def moderator_roles(bot: NewsBot, guild_id: int | None) -> list[int]:
+    """Return a server's moderator roles (its own setting, else NEWSBOT_MODERATOR_ROLE_IDS)."""
+    return bot.services.servers.for_guild(guild_id).moderator_role_ids
+
+
 async def _moderator_predicate(interaction: discord.Interaction[Any]) -> bool:
-    """Raise NotModerator unless the member is a moderator (checked in code, every time)."""
+    """Raise NotModerator unless the member moderates this server (checked in code, every time)."""
     bot: NewsBot = interaction.client
-    if not member_is_moderator(interaction.user, bot.settings.moderator_role_ids):
+    if not member_is_moderator(interaction.user, moderator_roles(bot, interaction.guild_id)):
         raise NotModerator()
     return True
+
+
+LibraryChoice = Literal["server", "shared"]
+
+
+def chosen_library(bot: NewsBot, guild_id: int | None, choice: str = "server") -> int:
+    """Return the library a moderator's command acts on: their server's, or the shared one
+    from an operator server (NEWSBOT_OPERATOR_GUILD_IDS) only."""
+    if guild_id is None:
+        raise GuildNotServed()
+    if choice == "shared":
+        if guild_id not in bot.settings.operator_guild_ids:
+            raise NotOperator()
+        return SHARED
+    return guild_id
 
 
 def moderator_only() -> Callable[[T], T]:
@@ -108,11 +140,10 @@ class UserCooldowns:
 async def _ask_cooldown_predicate(interaction: discord.Interaction[Any]) -> bool:
     """Raise CommandOnCooldown when the member asked too often recently."""
     bot: NewsBot = interaction.client
-    bucket = bot.ask_cooldowns.hit(interaction.user.id)
+    cooldowns = bot.ask_cooldowns(interaction.guild_id)
+    bucket = cooldowns.hit(interaction.user.id)
     if bucket is not None:
-        raise app_commands.CommandOnCooldown(
-            bucket, bot.ask_cooldowns.retry_after(interaction.user.id)
-        )
+        raise app_commands.CommandOnCooldown(bucket, cooldowns.retry_after(interaction.user.id))
     return True
 
 

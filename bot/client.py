@@ -13,9 +13,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import GuildNotServed, UserCooldowns, guild_served
-from bot.clock import clock_from_settings
 from bot.errors import report_error
-from index.digest import Clock
+from index.clock import Clock
 from index.services import Services
 from index.settings import Settings
 
@@ -27,6 +26,7 @@ EXTENSIONS = (
     "bot.cogs.digest",
     "bot.cogs.feedback",
     "bot.cogs.follow",
+    "bot.cogs.settings",
 )
 
 P = ParamSpec("P")
@@ -84,12 +84,41 @@ class NewsBot(commands.Bot):
             **options,
         )
         self.services = services
-        self.settings: Settings = services.settings
-        # None: the real clock, or the time in NEWSBOT_CLOCK_FILE when that is set.
-        self.clock: Callable[[], datetime] = clock or clock_from_settings(self.settings)
+        if clock is not None:
+            self.clock = clock
         self.warm_model = warm_model
-        self.ask_cooldowns = UserCooldowns(self.settings.ask_rate, self.settings.ask_per_seconds)
+        self._cooldowns: dict[int | None, UserCooldowns] = {}
         self._core_slots = asyncio.Semaphore(self.settings.worker_threads)
+
+    @property
+    def settings(self) -> Settings:
+        """Return the environment's settings: every server's defaults."""
+        return self.services.settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        """Replace the defaults for the bot and every server (tests change settings)."""
+        self.services.settings = settings
+        self.services.servers.rebase(settings)
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """Return the one clock the core services share (built from settings)."""
+        return self.services.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], datetime]) -> None:
+        """Move the bot and every core service to another clock (tests move time)."""
+        self.services.clock = clock
+
+    def ask_cooldowns(self, guild_id: int | None) -> UserCooldowns:
+        """Return a server's per-member /ask cooldown, on its own rate settings."""
+        s = self.services.servers.for_guild(guild_id)
+        current = self._cooldowns.get(guild_id)
+        if current is None or (current.rate, current.per) != (s.ask_rate, s.ask_per_seconds):
+            current = UserCooldowns(s.ask_rate, s.ask_per_seconds)
+            self._cooldowns[guild_id] = current
+        return current
 
     async def run_core(self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run a blocking core call in a worker thread, at most worker_threads at once."""

@@ -6,17 +6,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
 
-from index.errors import ArticleNotFoundError, IngestError, NewsbotError
-from index.models import Article, RawDocument
-from index.review import review_story as record_review
+from index.errors import IngestError, NewsbotError
+from index.models import RawDocument
 from index.services import Services
 from index.sources import HTML_SUFFIXES, TEXT_SUFFIXES, title_from_filename
 
 UPLOAD_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
-
-Outcome = Literal["added", "updated", "unchanged"]
 
 
 class UnknownStory(NewsbotError):
@@ -82,47 +78,10 @@ def pasted_document(
     )  # fmt: skip
 
 
-def existing_story(services: Services, doc: RawDocument) -> Article | None:
-    """Return the indexed story this document would replace, if any."""
-    return services.registry.get_article(services.ingestor.article_id_for(doc))
-
-
-def add_story(services: Services, doc: RawDocument, added_by: str) -> tuple[Outcome, Article]:
-    """Index a document and return what happened with the stored story."""
-    outcome, article_id = services.ingestor.ingest_one(doc, added_by=added_by)
-    article = services.registry.get_article(article_id)
-    if article is None:  # removed concurrently between the two calls
-        raise ArticleNotFoundError(article_id)
-    return outcome, article
-
-
-def story_refs(services: Services) -> list[StoryRef]:
-    """Return every indexed story, newest first, for menus and autocomplete."""
-    return [StoryRef(a.id, a.title, a.date) for a in services.registry.list_articles()]
-
-
-def remove_story(services: Services, article_id: str) -> Article:
-    """Remove a story and return it as it was."""
-    article = services.registry.get_article(article_id)
-    if article is None:
-        raise ArticleNotFoundError(article_id)
-    services.ingestor.remove(article_id)
-    return article
-
-
-def review_story(
-    services: Services,
-    article_id: str,
-    status: str,
-    confidence: int | None,
-    note: str | None,
-    reviewed_by: str,
-) -> Article:
-    """Record a moderator's review of a story and return the story with it applied."""
-    return record_review(
-        services.registry, article_id, status, confidence=confidence, note=note,
-        reviewed_by=reviewed_by,
-    )  # fmt: skip
+def story_refs(services: Services, library: int) -> list[StoryRef]:
+    """Return a library's stories, newest first, for menus and autocomplete."""
+    stories = services.stories.list_stories((library,))
+    return [StoryRef(a.id, a.title, a.date) for a in stories]
 
 
 def resolve_story(refs: list[StoryRef], given: str) -> str:

@@ -243,8 +243,9 @@ async def submit_vote(
     """Record a member's vote (off the event loop) and thank them privately."""
     bot: NewsBot = interaction.client
     await interaction.response.defer(ephemeral=True, thinking=True)
+    # Only an answer given in this server takes the vote (its question log is its own).
     vote = await bot.run_core(
-        feedback.record_vote, bot.services.registry, question_id, interaction.user.id,
+        bot.services.feedback.vote, question_id, interaction.user.id, interaction.guild_id,
         helpful=helpful, reason=reason,
     )  # fmt: skip
     await interaction.followup.send(

@@ -86,6 +86,12 @@ class ServerSettings:
         """Return the environment's settings (every server's defaults)."""
         return self._base
 
+    def rebase(self, base: Settings) -> None:
+        """Take new defaults (servers keep their own changes over them)."""
+        with self._lock:
+            self._base = base
+            self._cache = {}
+
     def for_guild(self, guild_id: int | None) -> Settings:
         """Return the settings a server runs with (None: the environment's own)."""
         if guild_id is None:

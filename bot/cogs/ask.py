@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ask_cooldown, guild_served
+from bot.checks import UserCooldowns, ask_cooldown, guild_served
 from bot.client import NewsBot
 from bot.embeds import answer_embed
 from bot.errors import APOLOGY, user_message
@@ -81,16 +81,23 @@ class Ask(commands.Cog):
         question = strip_mention(message.content, me.id)
         if question is None:
             return
+        channels = self.bot.services.servers.for_guild(message.guild.id).mention_channel_ids
+        if channels and message.channel.id not in channels:
+            return  # this server answers mentions only in the channels it chose
         await self._answer_mention(message, question)
 
     async def _answer_mention(self, message: discord.Message, question: str) -> None:
         """Reply to a mention: a hint when empty, a ⏳ reaction when too fast, else the answer."""
         if not question:
             await message.reply(MENTION_HINT, mention_author=False, allowed_mentions=NONE)
-        elif self.bot.ask_cooldowns.hit(message.author.id) is not None:
+        elif self._cooldowns(message).hit(message.author.id) is not None:
             await message.add_reaction("⏳")
         else:
             await self._reply_with_answer(message, question)
+
+    def _cooldowns(self, message: discord.Message) -> UserCooldowns:
+        """Return the cooldowns of the message's server."""
+        return self.bot.ask_cooldowns(message.guild.id if message.guild else None)
 
     async def _reply_with_answer(self, message: discord.Message, question: str) -> None:
         """Answer in a reply; errors get the same short messages as slash commands."""

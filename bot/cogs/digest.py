@@ -35,18 +35,32 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
-        core = bot.services
-        self.service = DigestService(
-            core.registry, bot.settings, embedder=core.embedder, answerer=core.answerer
-        )
         self._lock = asyncio.Lock()  # the scheduler and /digest post never post at once
         self._warned_at: float | None = None  # time.monotonic() of the last refused-send warning
+        self._adopted = False  # the pre-libraries digest state went to its channel's server
+
+    def service_for(self, guild_id: int | None) -> DigestService:
+        """Return a server's digest: its own schedule, state, questions and libraries."""
+        return self.bot.services.digest(guild_id)
 
     async def cog_load(self) -> None:
-        """Start the scheduler when a digest channel is configured."""
+        """Start the scheduler when any server has a digest channel."""
+        await self.ensure_scheduler()
+
+    async def ensure_scheduler(self) -> None:
+        """Start the scheduler if a digest channel is set and it is not running yet."""
+        if self.scheduler.is_running() or not await self._any_channel():
+            return
+        self.scheduler.change_interval(seconds=self.bot.settings.digest_check_seconds)
+        self.scheduler.start()
+
+    async def _any_channel(self) -> bool:
+        """Return True when the environment or any server names a digest channel."""
         if self.bot.settings.digest_channel_id is not None:
-            self.scheduler.change_interval(seconds=self.bot.settings.digest_check_seconds)
-            self.scheduler.start()
+            return True
+        servers = self.bot.services.servers
+        guilds = await self.bot.run_core(servers.guilds_configured)
+        return any(servers.for_guild(g).digest_channel_id is not None for g in guilds)
 
     async def cog_unload(self) -> None:
         """Stop the scheduler."""
@@ -54,7 +68,7 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
 
     @tasks.loop(seconds=CHECK_EVERY_SECONDS)
     async def scheduler(self) -> None:
-        """Check whether the digest is due; a failure is logged and retried next time."""
+        """Check whether any server's digest is due; a failure is logged and retried next time."""
         try:
             await self.post_if_due()
         except discord.HTTPException as exc:  # messages sent are recorded: the retry resumes
@@ -76,45 +90,85 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
         await self.bot.wait_until_ready()
 
     async def post_if_due(self) -> bool:
-        """Post the digest if a scheduled slot passed that no digest covered; return if posted."""
+        """Post every server's digest whose slot passed uncovered; return whether any posted.
+
+        A server that set nothing uses NEWSBOT_DIGEST_CHANNEL_ID, which belongs to one server:
+        only that server's digest goes there, so no server ever posts into another's channel.
+        """
+        posted = False
+        error: Exception | None = None
+        for guild_id in await self._digest_guilds():
+            try:
+                posted = await self.post_if_due_in(guild_id) or posted
+            except (discord.HTTPException, NewsbotError) as exc:  # the other servers still post
+                error = exc
+        if error is not None:
+            raise error
+        return posted
+
+    async def _digest_guilds(self) -> list[int]:
+        """Return the servers with a digest channel of their own."""
+        servers = self.bot.services.servers
+        guilds = [
+            g
+            for g in await self.bot.run_core(servers.guilds_configured)
+            if servers.for_guild(g).digest_channel_id is not None
+        ]
+        default = self.bot.settings.digest_channel_id
+        if default is not None:
+            owner = await self._channel_guild(default)
+            if owner is not None and servers.for_guild(owner).digest_channel_id == default:
+                if not self._adopted:  # an older version's one digest continues here
+                    await self.bot.run_core(self.service_for(owner).adopt_legacy_state)
+                    self._adopted = True
+                guilds.append(owner)
+        return sorted(set(guilds))
+
+    async def post_if_due_in(self, guild_id: int) -> bool:
+        """Post one server's digest if its slot passed uncovered; return whether it posted."""
         async with self._lock:
             now = self.bot.clock()
-            if not await self.bot.run_core(self.service.due, now):
+            service = self.service_for(guild_id)
+            if not await self.bot.run_core(service.due, now):
                 return False
-            guild_id = await self.digest_guild_id()  # its server's questions only
-            digest = await self.bot.run_core(self.service.build, now, guild_id)
-            if digest.is_empty and self.bot.settings.digest_empty == "skip":
-                log.info("no new stories this week: digest skipped (NEWSBOT_DIGEST_EMPTY=skip)")
-                await self.bot.run_core(self.service.mark_posted, digest)
+            digest = await self.bot.run_core(service.build, now)
+            settings = self.bot.services.servers.for_guild(guild_id)
+            if digest.is_empty and settings.digest_empty == "skip":
+                log.info("server %d: no new stories this week: digest skipped", guild_id)
+                await self.bot.run_core(service.mark_posted, digest)
                 return False
-            await self._publish(digest)
+            await self._publish(service, digest)
             return True
 
-    async def _publish(self, digest: Digest) -> discord.abc.Messageable:
-        """Send the digest's unsent messages to its channel, then record it as posted.
+    async def _publish(self, service: DigestService, digest: Digest) -> discord.abc.Messageable:
+        """Send the digest's unsent messages to its server's channel, then record it as posted.
 
         Each message sent is recorded, so a retry, `/digest post` or a restart resumes after it
         and the role is pinged once. The digest is rebuilt at each attempt (same period start,
         later end), so a story added meanwhile may shift fields between messages: resuming by
         message index accepts that rare overlap or gap rather than reposting the whole digest.
         """
-        channel = await self.digest_channel()
-        done = await self.bot.run_core(self.service.sent_so_far, digest)
-        role_id = self.bot.settings.digest_role_id if done == 0 else None  # ping once
+        channel = await self.digest_channel(service.guild_id)
+        settings = self.bot.services.servers.for_guild(service.guild_id)
+        done = await self.bot.run_core(service.sent_so_far, digest)
+        role_id = settings.digest_role_id if done == 0 else None  # ping once
         messages = digest_messages(digest, role_id)
         for count, message in enumerate(messages[done:], start=done + 1):
             await _send(channel, message)
-            await self.bot.run_core(self.service.record_sent, digest, count)
-        await self.bot.run_core(self.service.mark_posted, digest)
+            await self.bot.run_core(service.record_sent, digest, count)
+        await self.bot.run_core(service.mark_posted, digest)
         self._warned_at = None
         log.info("posted the weekly digest: %d stories", len(digest.stories))
         return channel
 
-    async def digest_channel(self) -> discord.abc.Messageable:
-        """Return the configured digest channel."""
-        channel_id = self.bot.settings.digest_channel_id
+    async def digest_channel(self, guild_id: int | None = None) -> discord.abc.Messageable:
+        """Return a server's digest channel (its own setting, else the environment's)."""
+        channel_id = self.bot.services.servers.for_guild(guild_id).digest_channel_id
         if channel_id is None:
-            raise DigestUnavailable("No digest channel is set (NEWSBOT_DIGEST_CHANNEL_ID).")
+            raise DigestUnavailable(
+                "No digest channel is set (`/settings set digest_channel_id`, or "
+                "NEWSBOT_DIGEST_CHANNEL_ID)."
+            )
         channel = self.bot.get_channel(channel_id)
         if channel is None:
             try:
@@ -123,14 +177,25 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
                 raise DigestUnavailable(f"I cannot see the digest channel {channel_id}.") from exc
         if not isinstance(channel, discord.abc.Messageable):
             raise DigestUnavailable(f"The digest channel {channel_id} cannot receive messages.")
+        owner = _guild_of(channel)
+        if guild_id is not None and owner is not None and owner != guild_id:
+            # Moderators of one server do not decide when another server's digest posts.
+            raise DigestUnavailable(
+                "The digest channel belongs to another server: post it from there, or set "
+                "this server's own with `/settings set digest_channel_id`."
+            )
         return channel
 
-    async def digest_guild_id(self) -> int | None:
-        """Return the server of the digest channel, whose questions alone the digest shows."""
-        channel = await self.digest_channel()
-        if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
-            return channel.guild.id
-        return None
+    async def _channel_guild(self, channel_id: int) -> int | None:
+        """Return the server of a channel, or None when it cannot be seen."""
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.bot.fetch_channel(channel_id)
+            except discord.HTTPException:
+                log.warning("weekly digest: I cannot see channel %d", channel_id)
+                return None
+        return _guild_of(channel)
 
     @app_commands.command(name="preview")
     @moderator_only()
@@ -138,27 +203,24 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
         """Show the next weekly digest to you only, without posting it."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock()
-        # This server's questions only: another server's never show here.
-        digest = await self.bot.run_core(self.service.build, now, interaction.guild_id)
+        # This server's questions and libraries only: another server's never show here.
+        service = self.service_for(interaction.guild_id)
+        digest = await self.bot.run_core(service.build, now)
         messages = digest_messages(digest)
-        messages[0].content = self._schedule_note(now)
+        messages[0].content = self._schedule_note(service, now)
         for message in messages:
             await interaction.followup.send(ephemeral=True, **_payload(message))
 
     @app_commands.command(name="post")
     @moderator_only()
     async def post(self, interaction: discord.Interaction[NewsBot]) -> None:
-        """Post the digest to the digest channel now; the next one covers from here on."""
+        """Post this server's digest to its channel now; the next one covers from here on."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self._lock:
-            guild_id = await self.digest_guild_id()  # the channel's server's questions only
-            if guild_id is not None and guild_id != interaction.guild_id:
-                # Moderators of one server do not decide when another server's digest posts.
-                raise DigestUnavailable(
-                    "The digest channel belongs to another server: post it from there."
-                )
-            digest = await self.bot.run_core(self.service.build, self.bot.clock(), guild_id)
-            channel = await self._publish(digest)
+            service = self.service_for(interaction.guild_id)
+            await self.digest_channel(interaction.guild_id)  # refuses another server's channel
+            digest = await self.bot.run_core(service.build, self.bot.clock())
+            channel = await self._publish(service, digest)
         where = (
             f"<#{channel.id}>" if isinstance(channel, discord.abc.GuildChannel) else "its channel"
         )
@@ -168,12 +230,22 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
             allowed_mentions=discord.AllowedMentions.none(),
         )
 
-    def _schedule_note(self, now: datetime) -> str:
+    def _schedule_note(self, service: DigestService, now: datetime) -> str:
         """Return the preview's heading: when the digest posts next, or that it is off."""
-        if self.bot.settings.digest_channel_id is None:
-            return "Preview (not posted). Automatic posting is off: set NEWSBOT_DIGEST_CHANNEL_ID."
-        slot = self.service.schedule.next_slot(now)
+        settings = self.bot.services.servers.for_guild(service.guild_id)
+        if settings.digest_channel_id is None:
+            return (
+                "Preview (not posted). Automatic posting is off: set a channel with "
+                "`/settings set digest_channel_id` (or NEWSBOT_DIGEST_CHANNEL_ID)."
+            )
+        slot = service.schedule.next_slot(now)
         return f"Preview (not posted). Next scheduled posting: <t:{int(slot.timestamp())}:F>."
+
+
+def _guild_of(channel: object) -> int | None:
+    """Return the server id of a channel (None for a DM or an unknown kind)."""
+    guild = getattr(channel, "guild", None)
+    return getattr(guild, "id", None)
 
 
 def _payload(message: OutgoingMessage) -> dict[str, Any]:

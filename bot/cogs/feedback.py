@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import GuildNotServed, guild_served, moderator_only
+from bot.checks import GuildNotServed, guild_served, moderator_only, moderator_roles
 from bot.client import NewsBot
 from bot.errors import report_error
 from bot.feedback_embeds import negative_feedback_embed, page_count
@@ -72,14 +72,11 @@ class Feedback(commands.Cog):
         """List recent answers members marked unhelpful, with their reasons and sources."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         items = await self.bot.run_core(  # this server's answers only
-            feedback.recent_negative,
-            self.bot.services.registry,
-            limit,
-            guild_id=interaction.guild_id,
+            self.bot.services.feedback.recent_negative, interaction.guild_id, limit
         )
         pages = page_count(len(items))
         render = partial(negative_feedback_embed, items)
-        mods = self.bot.settings.moderator_role_ids
+        mods = moderator_roles(self.bot, interaction.guild_id)
         await send_pages(interaction, PagedView(interaction.user.id, mods, pages, render))
 
 

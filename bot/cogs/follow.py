@@ -70,7 +70,7 @@ class Follows(commands.Cog):
     @ask_cooldown()
     async def follow(self, interaction: discord.Interaction[NewsBot], question: str) -> None:
         """Follow a question: get its answer again whenever a new story changes it."""
-        settings = self.bot.settings
+        settings = self.bot.services.servers.for_guild(interaction.guild_id)
         # Bad questions and a full list are refused before deferring, from memory.
         key = question_key(clean_question(question, settings.max_question_chars))
         mine = self.mine.get(interaction.user.id, [])
@@ -115,7 +115,7 @@ class Follows(commands.Cog):
         """List the questions you follow (only you see it)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self._reload(interaction.user.id)
-        settings = self.bot.settings
+        settings = self.bot.services.servers.for_guild(interaction.guild_id)
         mine = self.mine.get(interaction.user.id, [])
         pages = follows_page_count(len(mine))
         render = partial(follows_embed, mine, settings.follow_limit, settings.follow_delivery)
@@ -182,7 +182,9 @@ class Follows(commands.Cog):
             return "skipped"  # unfollowed while the check ran
         embed = answer_embed(update.answer)
         try:
-            if self.bot.settings.follow_delivery == "dm":
+            # Each server chooses how its members hear (its own setting, else the default).
+            delivery = self.bot.services.servers.for_guild(follow.guild_id).follow_delivery
+            if delivery == "dm":
                 try:
                     await self._send_dm(follow, embed)
                     return "sent"

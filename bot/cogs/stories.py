@@ -1,4 +1,8 @@
-"""/story add, paste, remove, review, list and info: moderators curate the indexed stories."""
+"""/story add, paste, remove, review, list and info: moderators curate their server's library.
+
+With `library: shared`, moderators of an operator server (NEWSBOT_OPERATOR_GUILD_IDS) curate the
+shared library instead; nobody sees or changes another server's stories.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import curation, limits
-from bot.checks import NotModerator, member_is_moderator, moderator_only
+from bot.checks import (
+    LibraryChoice,
+    NotModerator,
+    chosen_library,
+    member_is_moderator,
+    moderator_only,
+    moderator_roles,
+)
 from bot.client import NewsBot
 from bot.curation import StoryRef, UnknownStory
 from bot.embeds import (
@@ -28,7 +39,7 @@ from bot.embeds import (
     story_preview_embed,
 )
 from bot.views import ConfirmView, PagedView, StoryModal, send_pages
-from index.errors import ArticleNotFoundError, IngestError
+from index.errors import IngestError
 from index.models import RawDocument
 from index.review import NOTE_MAX_CHARS
 
@@ -36,6 +47,7 @@ log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
 CACHE_MAX_AGE = 60.0  # seconds before autocomplete refreshes titles (stories added by the CLI)
+LIBRARY_HELP = "server: this server's stories · shared: the shared library (operator servers)"
 
 
 def added_by(user: discord.abc.User) -> str:
@@ -50,44 +62,45 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
-        self.titles: list[StoryRef] = []
-        self._titles_at = 0.0
-        self._refreshing: asyncio.Task[None] | None = None
+        # Per library, what autocomplete serves from memory, and when it was read.
+        self.titles: dict[int, list[StoryRef]] = {}
+        self._titles_at: dict[int, float] = {}
+        self._refreshing: dict[int, asyncio.Task[None]] = {}
 
-    async def cog_load(self) -> None:
-        """Fill the title cache that autocomplete serves from memory."""
-        await self.refresh_titles()
+    async def refresh_titles(self, library: int) -> None:
+        """Reload a library's title cache (after every add, replace and remove)."""
+        refs = await self.bot.run_core(curation.story_refs, self.bot.services, library)
+        self.titles[library] = refs
+        self._titles_at[library] = time.monotonic()
 
-    async def refresh_titles(self) -> None:
-        """Reload the title cache (after every add, replace and remove)."""
-        self.titles = await self.bot.run_core(curation.story_refs, self.bot.services)
-        self._titles_at = time.monotonic()
-
-    @property
-    def _mods(self) -> list[int]:
-        """Return the moderator role ids (read at call time, like every setting)."""
-        return self.bot.settings.moderator_role_ids
+    def _mods(self, guild_id: int | None) -> list[int]:
+        """Return the server's moderator role ids (read at call time, like every setting)."""
+        return moderator_roles(self.bot, guild_id)
 
     # -- adding ---------------------------------------------------------------------------------
 
     @app_commands.command(name="add")
-    @app_commands.describe(url="The story's web address", file="A .txt, .md or .html file")
+    @app_commands.describe(
+        url="The story's web address", file="A .txt, .md or .html file", library=LIBRARY_HELP
+    )
     @moderator_only()
     async def add(
         self,
         interaction: discord.Interaction[NewsBot],
         url: str | None = None,
         file: discord.Attachment | None = None,
+        library: LibraryChoice = "server",
     ) -> None:
         """Add a story from a link or an attached .txt/.md/.html file."""
         self._check_source(url, file)
+        chosen = chosen_library(self.bot, interaction.guild_id, library)
         await interaction.response.defer(ephemeral=True, thinking=True)
         if file is not None:
             data = await file.read()
             doc = await self.bot.run_core(curation.document_from_upload, file.filename, data)
         else:
             doc = await self.bot.run_core(self.bot.services.fetch, (url or "").strip())
-        await self.add_document(interaction, doc)
+        await self.add_document(interaction, doc, library=chosen)
 
     def _check_source(self, url: str | None, file: discord.Attachment | None) -> None:
         """Refuse before deferring: both or neither source, an unsupported or oversized file."""
@@ -100,46 +113,58 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
                 raise IngestError(file.filename, f"the file is larger than {limit:,} bytes")
 
     @app_commands.command(name="paste")
+    @app_commands.describe(library=LIBRARY_HELP)
     @moderator_only()
-    async def paste(self, interaction: discord.Interaction[NewsBot]) -> None:
+    async def paste(
+        self, interaction: discord.Interaction[NewsBot], library: LibraryChoice = "server"
+    ) -> None:
         """Paste a story that cannot be fetched: title, link, publisher, date and text."""
-        await interaction.response.send_modal(StoryModal(self._pasted, self.add_document))
+        chosen = chosen_library(self.bot, interaction.guild_id, library)
+        on_submit = partial(self.add_document, library=chosen)
+        await interaction.response.send_modal(StoryModal(self._pasted, on_submit))
 
     def _pasted(self, modal: StoryModal, interaction: discord.Interaction[Any]) -> RawDocument:
         """Return the document a submitted paste form describes (still from a moderator)."""
-        if not member_is_moderator(interaction.user, self._mods):  # lost the role meanwhile
-            raise NotModerator()
+        if not member_is_moderator(interaction.user, self._mods(interaction.guild_id)):
+            raise NotModerator()  # lost the role meanwhile
         return curation.pasted_document(
             modal.text.value, modal.story_title.value, modal.link.value.strip() or None,
             modal.publisher.value.strip() or None, modal.published.value.strip() or None,
             origin=f"pasted by {added_by(interaction.user)}",
         )  # fmt: skip
 
-    async def add_document(self, interaction: discord.Interaction[Any], doc: RawDocument) -> None:
-        """Index a document and show its preview, or offer to replace the indexed version."""
-        existing = await self.bot.run_core(curation.existing_story, self.bot.services, doc)
+    async def add_document(
+        self, interaction: discord.Interaction[Any], doc: RawDocument, *, library: int
+    ) -> None:
+        """Index a document into a library and show its preview, or offer to replace the
+        version that library holds."""
+        stories = self.bot.services.stories
+        existing = await self.bot.run_core(stories.existing, doc, library)
         if existing is not None:
-            replace = partial(self._replace, doc=doc)
-            view = ConfirmView(interaction.user.id, self._mods, "Replace", replace)
+            replace = partial(self._replace, doc=doc, library=library)
+            mods = self._mods(interaction.guild_id)
+            view = ConfirmView(interaction.user.id, mods, "Replace", replace)
             view.message = await interaction.followup.send(
                 embed=duplicate_embed(existing), view=view, ephemeral=True, wait=True,
                 allowed_mentions=NONE,
             )  # fmt: skip
             return
         outcome, article = await self.bot.run_core(
-            curation.add_story, self.bot.services, doc, added_by(interaction.user)
+            stories.add, doc, library, added_by(interaction.user)
         )
-        await self.refresh_titles()
+        await self.refresh_titles(library)
         await interaction.followup.send(
             embed=story_preview_embed(article, outcome), ephemeral=True, allowed_mentions=NONE
         )
 
-    async def _replace(self, interaction: discord.Interaction[Any], doc: RawDocument) -> None:
+    async def _replace(
+        self, interaction: discord.Interaction[Any], doc: RawDocument, library: int
+    ) -> None:
         """Re-ingest a story over its indexed version (the Replace button)."""
         outcome, article = await self.bot.run_core(
-            curation.add_story, self.bot.services, doc, added_by(interaction.user)
+            self.bot.services.stories.add, doc, library, added_by(interaction.user)
         )
-        await self.refresh_titles()
+        await self.refresh_titles(library)
         await interaction.edit_original_response(
             embed=story_preview_embed(article, outcome), allowed_mentions=NONE
         )
@@ -147,17 +172,22 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
     # -- removing and inspecting ----------------------------------------------------------------
 
     @app_commands.command(name="remove")
-    @app_commands.describe(story="Start typing a title")
+    @app_commands.describe(story="Start typing a title", library=LIBRARY_HELP)
     @moderator_only()
-    async def remove(self, interaction: discord.Interaction[NewsBot], story: str) -> None:
+    async def remove(
+        self,
+        interaction: discord.Interaction[NewsBot],
+        story: str,
+        library: LibraryChoice = "server",
+    ) -> None:
         """Remove a story and all of its indexed chunks (asks to confirm)."""
+        chosen = chosen_library(self.bot, interaction.guild_id, library)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        article_id = await self.resolve(story)
-        article = await self.bot.run_core(self.bot.services.registry.get_article, article_id)
-        if article is None:
-            raise ArticleNotFoundError(article_id)
+        article_id = await self.resolve(story, chosen)
+        article = await self.bot.run_core(self.bot.services.stories.get, article_id, (chosen,))
+        confirm = partial(self._remove, article_id=article_id, library=chosen)
         view = ConfirmView(
-            interaction.user.id, self._mods, "Remove", partial(self._remove, article_id=article_id)
+            interaction.user.id, self._mods(interaction.guild_id), "Remove", confirm
         )
         view.message = await interaction.followup.send(
             embed=removal_embed(article),
@@ -167,10 +197,13 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
             allowed_mentions=NONE,
         )
 
-    async def _remove(self, interaction: discord.Interaction[Any], article_id: str) -> None:
+    async def _remove(
+        self, interaction: discord.Interaction[Any], article_id: str, library: int
+    ) -> None:
         """Remove the story (the Remove button) and say so."""
-        article = await self.bot.run_core(curation.remove_story, self.bot.services, article_id)
-        await self.refresh_titles()
+        stories = self.bot.services.stories
+        article = await self.bot.run_core(stories.remove, article_id, (library,))
+        await self.refresh_titles(library)
         await interaction.edit_original_response(
             embed=removed_embed(article), allowed_mentions=NONE
         )
@@ -181,6 +214,7 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
         status="retracted: never cited · disputed: marked where cited · clear: drop your review",
         confidence="Your confidence in the story, 0-100",
         note="Why (shown in /story info and beside disputed citations)",
+        library=LIBRARY_HELP,
     )
     @moderator_only()
     async def review(
@@ -190,14 +224,17 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
         status: Literal["verified", "disputed", "retracted", "unreviewed", "clear"],
         confidence: app_commands.Range[int, 0, 100] | None = None,
         note: app_commands.Range[str, 1, NOTE_MAX_CHARS] | None = None,
+        library: LibraryChoice = "server",
     ) -> None:
         """Record your review of a story: verified, disputed, retracted, unreviewed, or clear."""
+        chosen = chosen_library(self.bot, interaction.guild_id, library)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        article_id = await self.resolve(story)
-        article = await self.bot.run_core(
-            curation.review_story, self.bot.services, article_id, status, confidence, note,
-            added_by(interaction.user),
+        article_id = await self.resolve(story, chosen)
+        review = partial(
+            self.bot.services.stories.review, article_id, (chosen,), status,
+            confidence=confidence, note=note, reviewed_by=added_by(interaction.user),
         )  # fmt: skip
+        article = await self.bot.run_core(review)
         await interaction.followup.send(
             embed=review_embed(article, cleared=status == "clear"),
             ephemeral=True,
@@ -205,38 +242,48 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
         )
 
     @app_commands.command(name="list")
+    @app_commands.describe(library=LIBRARY_HELP)
     @moderator_only()
-    async def list_stories(self, interaction: discord.Interaction[NewsBot]) -> None:
-        """List the indexed stories, newest first."""
+    async def list_stories(
+        self, interaction: discord.Interaction[NewsBot], library: LibraryChoice = "server"
+    ) -> None:
+        """List the library's stories, newest first."""
+        chosen = chosen_library(self.bot, interaction.guild_id, library)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        articles = await self.bot.run_core(self.bot.services.registry.list_articles)
+        articles = await self.bot.run_core(self.bot.services.stories.list_stories, (chosen,))
         pages = page_count(len(articles))
         render = partial(story_list_embed, articles)
-        await send_pages(interaction, PagedView(interaction.user.id, self._mods, pages, render))
+        mods = self._mods(interaction.guild_id)
+        await send_pages(interaction, PagedView(interaction.user.id, mods, pages, render))
 
     @app_commands.command(name="info")
-    @app_commands.describe(story="Start typing a title")
+    @app_commands.describe(story="Start typing a title", library=LIBRARY_HELP)
     @moderator_only()
-    async def info(self, interaction: discord.Interaction[NewsBot], story: str) -> None:
+    async def info(
+        self,
+        interaction: discord.Interaction[NewsBot],
+        story: str,
+        library: LibraryChoice = "server",
+    ) -> None:
         """Show a story's metadata, provenance, Key Questions and chunk count."""
+        chosen = chosen_library(self.bot, interaction.guild_id, library)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        article_id = await self.resolve(story)
-        article = await self.bot.run_core(self.bot.services.registry.get_article, article_id)
-        if article is None:
-            raise ArticleNotFoundError(article_id)
+        article_id = await self.resolve(story, chosen)
+        article = await self.bot.run_core(self.bot.services.stories.get, article_id, (chosen,))
         await interaction.followup.send(
             embed=story_info_embed(article), ephemeral=True, allowed_mentions=NONE
         )
 
     # -- autocomplete ---------------------------------------------------------------------------
 
-    async def resolve(self, given: str) -> str:
-        """Return the id a story option names, refreshing the cache once if it is unknown."""
+    async def resolve(self, given: str, library: int) -> str:
+        """Return the id a story option names in a library, refreshing its cache once if the
+        story is unknown there."""
         try:
-            return curation.resolve_story(self.titles, given)
+            return curation.resolve_story(self.titles.get(library, []), given)
         except UnknownStory:
-            await self.refresh_titles()
-            return curation.resolve_story(self.titles, given)
+            await self.refresh_titles(library)
+            return curation.resolve_story(self.titles[library], given)
 
     @remove.autocomplete("story")
     @review.autocomplete("story")
@@ -244,18 +291,30 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
     async def story_choices(
         self, interaction: discord.Interaction[NewsBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        """Suggest up to 25 stories by title, from memory (autocomplete cannot be deferred)."""
-        if not member_is_moderator(interaction.user, self._mods):
+        """Suggest up to 25 stories of the chosen library by title, from memory (autocomplete
+        cannot be deferred); nothing from a library the member may not curate."""
+        if not member_is_moderator(interaction.user, self._mods(interaction.guild_id)):
             return []
-        self._refresh_if_stale()
-        found = curation.matching_stories(self.titles, current, limits.AUTOCOMPLETE_CHOICES)
+        shared = getattr(interaction.namespace, "library", None) == "shared"
+        choice = "shared" if shared else "server"
+        try:
+            library = chosen_library(self.bot, interaction.guild_id, choice)
+        except app_commands.CheckFailure:
+            return []
+        if library not in self.titles:
+            await self.refresh_titles(library)  # once per library: a short read off the loop
+        else:
+            self._refresh_if_stale(library)
+        titles = self.titles[library]
+        found = curation.matching_stories(titles, current, limits.AUTOCOMPLETE_CHOICES)
         return [app_commands.Choice(name=choice_name(r.title, r.date), value=r.id) for r in found]
 
-    def _refresh_if_stale(self) -> None:
-        """Refresh the title cache in the background when it is old (never wait for it here)."""
-        stale = time.monotonic() - self._titles_at > CACHE_MAX_AGE
-        if stale and (self._refreshing is None or self._refreshing.done()):
-            self._refreshing = asyncio.create_task(self.refresh_titles())
+    def _refresh_if_stale(self, library: int) -> None:
+        """Refresh a library's titles in the background when old (never wait for it here)."""
+        stale = time.monotonic() - self._titles_at.get(library, 0.0) > CACHE_MAX_AGE
+        running = self._refreshing.get(library)
+        if stale and (running is None or running.done()):
+            self._refreshing[library] = asyncio.create_task(self.refresh_titles(library))
 
 
 async def setup(bot: NewsBot) -> None:

@@ -11,6 +11,7 @@ from bot.client import EXTENSIONS, NewsBot, make_bot
 from index.services import Services
 from index.settings import Settings
 from tests.bot.support import GUILD_ID, MOD_ROLE
+from tests.conftest import SEEDS
 
 
 @pytest.fixture
@@ -19,6 +20,18 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={"moderator_role_ids": [MOD_ROLE], "guild_ids": [GUILD_ID], "ask_rate": 3}
     )
+
+
+@pytest.fixture
+def seeded(services: Services) -> Services:
+    """Return services with the two seed stories in the test server's own library.
+
+    Moderators curate their own server's library by default; the shared library needs an
+    operator server (tests of that name it).
+    """
+    report = services.stories.ingest_sources([str(p) for p in SEEDS], library=GUILD_ID)
+    assert report.ok and len(report.added) == 2, report
+    return services
 
 
 @asynccontextmanager

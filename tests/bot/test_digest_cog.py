@@ -97,7 +97,7 @@ async def test_post_sends_to_the_channel_pings_only_the_opt_in_role(bot: NewsBot
     assert mentions["parse"] == [] and mentions["roles"] == [DIGEST_ROLE]
     assert "users" not in mentions or mentions["users"] == []
     assert f"<#{DIGEST_CHANNEL}>" in sent(fake)[-1]["content"]
-    assert bot.get_cog("WeeklyDigest").service.last_run() is not None
+    assert bot.get_cog("WeeklyDigest").service_for(GUILD_ID).last_run() is not None
 
 
 async def test_post_without_a_channel_says_which_setting(bot: NewsBot) -> None:
@@ -112,7 +112,9 @@ async def test_scheduler_posts_once_when_due_under_a_controlled_clock(bot: NewsB
     cog = bot.get_cog("WeeklyDigest")
     clock = Clock(datetime.now(UTC) + timedelta(minutes=1))
     bot.clock = clock
-    cog.service.mark_posted(cog.service.build(clock.now - timedelta(days=8)))
+    cog.service_for(GUILD_ID).mark_posted(
+        cog.service_for(GUILD_ID).build(clock.now - timedelta(days=8))
+    )
     assert await cog.post_if_due() is True
     assert channel.send.await_count >= 1
     sends = channel.send.await_count
@@ -130,7 +132,9 @@ async def test_empty_week_posts_a_note_or_nothing(empty_bot: NewsBot) -> None:
     clock = Clock(datetime(2026, 3, 9, 9, 5, tzinfo=UTC))
     bot.clock = clock
     channel = _with_digest(bot)
-    cog.service.mark_posted(cog.service.build(datetime(2026, 3, 2, 9, 5, tzinfo=UTC)))
+    cog.service_for(GUILD_ID).mark_posted(
+        cog.service_for(GUILD_ID).build(datetime(2026, 3, 2, 9, 5, tzinfo=UTC))
+    )
     assert await cog.post_if_due() is True
     [embed] = channel.send.await_args.kwargs["embeds"]
     assert "No new stories" in embed.description
@@ -140,14 +144,16 @@ async def test_empty_week_posts_a_note_or_nothing(empty_bot: NewsBot) -> None:
     clock.now += timedelta(days=7)
     assert await cog.post_if_due() is False
     channel.send.assert_not_awaited()
-    assert cog.service.due(clock.now) is False  # the skipped week is not retried
+    assert cog.service_for(GUILD_ID).due(clock.now) is False  # the skipped week is not retried
 
 
 async def test_failed_send_is_retried_not_lost(bot: NewsBot) -> None:
     channel = _with_digest(bot)
     cog = bot.get_cog("WeeklyDigest")
     bot.clock = Clock(datetime.now(UTC) + timedelta(minutes=1))
-    cog.service.mark_posted(cog.service.build(bot.clock() - timedelta(days=8)))
+    cog.service_for(GUILD_ID).mark_posted(
+        cog.service_for(GUILD_ID).build(bot.clock() - timedelta(days=8))
+    )
     channel.send.side_effect = discord.HTTPException(MagicMock(status=500), "boom")
     with pytest.raises(discord.HTTPException):
         await cog.post_if_due()
@@ -204,7 +210,7 @@ async def test_skip_still_posts_a_week_whose_only_news_is_unanswered_questions(
     bot = empty_bot
     cog = bot.get_cog("WeeklyDigest")
     now = datetime.now(UTC)
-    cog.service.mark_posted(cog.service.build(now - timedelta(days=1)))
+    cog.service_for(GUILD_ID).mark_posted(cog.service_for(GUILD_ID).build(now - timedelta(days=1)))
     bot.services.ask("Price of bananas in Peru?", guild_id=GUILD_ID)  # refused: no story
     bot.clock = Clock(now + timedelta(days=7))
     channel = _with_digest(bot, digest_empty="skip")
@@ -269,7 +275,9 @@ def _due_with_role(bot: NewsBot) -> tuple[Any, MagicMock, Clock]:
     cog = bot.get_cog("WeeklyDigest")
     clock = Clock(datetime.now(UTC) + timedelta(minutes=1))
     bot.clock = clock
-    cog.service.mark_posted(cog.service.build(clock.now - timedelta(days=8)))
+    cog.service_for(GUILD_ID).mark_posted(
+        cog.service_for(GUILD_ID).build(clock.now - timedelta(days=8))
+    )
     return cog, channel, clock
 
 
@@ -277,7 +285,7 @@ def _expected_messages(cog: Any, clock: Clock) -> int:
     """Return how many messages the due digest needs."""
     from bot.digest_embeds import digest_messages
 
-    return len(digest_messages(cog.service.build(clock.now), DIGEST_ROLE))
+    return len(digest_messages(cog.service_for(GUILD_ID).build(clock.now), DIGEST_ROLE))
 
 
 async def test_retry_after_a_partial_post_sends_only_the_rest(
@@ -289,14 +297,14 @@ async def test_retry_after_a_partial_post_sends_only_the_rest(
     flaky = FlakyChannel(channel, fail_on={2})
     with pytest.raises(discord.HTTPException):
         await cog.post_if_due()
-    assert cog.service.due(clock.now) is True
+    assert cog.service_for(GUILD_ID).due(clock.now) is True
     clock.now += timedelta(minutes=1)  # the scheduler's retry rebuilds the digest
     assert await cog.post_if_due() is True
     bodies = flaky.bodies()
     assert len(bodies) == total
     assert all(bodies.count(body) == 1 for body in bodies)
     assert flaky.pings() == 1 and flaky.delivered[0].get("content") == f"<@&{DIGEST_ROLE}>"
-    assert cog.service.due(clock.now) is False
+    assert cog.service_for(GUILD_ID).due(clock.now) is False
     clock.now += timedelta(minutes=1)
     assert await cog.post_if_due() is False
     assert len(flaky.delivered) == total
@@ -313,7 +321,9 @@ async def test_a_restart_mid_post_resumes_where_it_stopped(bot: NewsBot, long_di
     fresh = type(cog)(bot)
     registry = Registry(bot.settings.db_path)
     try:
-        fresh.service = DigestService(registry, bot.settings)
+        fresh.service_for = lambda guild_id: DigestService(  # type: ignore[method-assign]
+            registry, bot.settings, guild_id=guild_id
+        )
         clock.now += timedelta(minutes=5)
         assert await fresh.post_if_due() is True
     finally:
@@ -338,7 +348,7 @@ async def test_digest_post_after_a_partial_scheduled_post_sends_only_the_rest(
     bodies = flaky.bodies()
     assert len(bodies) == total and all(bodies.count(body) == 1 for body in bodies)
     assert flaky.pings() == 1
-    assert cog.service.due(clock.now) is False
+    assert cog.service_for(GUILD_ID).due(clock.now) is False
 
 
 async def test_a_lasting_failure_retries_one_message_and_warns_hourly(
@@ -385,9 +395,9 @@ async def test_another_servers_moderator_cannot_post_the_digest(bot: NewsBot) ->
     channel = _with_digest(bot)  # in GUILD_ID
     bot.clock = Clock(datetime.now(UTC) + timedelta(minutes=1))
     cog = bot.get_cog("WeeklyDigest")
-    last = cog.service.last_run()
+    last = cog.service_for(GUILD_ID).last_run()
     elsewhere = interaction(bot, moderator_by_role(), guild_id=other_server)
     await invoke(command(bot, "digest post"), cog, elsewhere)
     channel.send.assert_not_awaited()
     assert "another server" in sent(elsewhere)[-1]["content"]
-    assert cog.service.last_run() == last  # nothing recorded as posted
+    assert cog.service_for(GUILD_ID).last_run() == last  # nothing recorded as posted

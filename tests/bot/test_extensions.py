@@ -13,18 +13,20 @@ from tests.bot.support import command
 
 EXPECTED = {
     "ask": ["question", "private"],
-    "story add": ["url", "file"],
-    "story paste": [],
-    "story remove": ["story"],
-    "story list": [],
-    "story info": ["story"],
-    "story review": ["story", "status", "confidence", "note"],
+    "story add": ["url", "file", "library"],
+    "story paste": ["library"],
+    "story remove": ["story", "library"],
+    "story list": ["library"],
+    "story info": ["story", "library"],
+    "story review": ["story", "status", "confidence", "note", "library"],
     "digest preview": [],
     "digest post": [],
     "feedback": ["limit"],
     "follow": ["question"],
     "unfollow": ["question"],
     "follows": [],
+    "settings show": [],
+    "settings set": ["key", "value"],
 }
 MEMBER_COMMANDS = {"ask", "follow", "unfollow", "follows"}
 MODERATOR_ONLY = [path for path in EXPECTED if path not in MEMBER_COMMANDS]

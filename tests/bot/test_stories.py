@@ -16,6 +16,7 @@ from bot.views import ConfirmView, PagedView, StoryModal
 from index.models import RawDocument
 from index.sources import title_from_filename
 from tests.bot.support import (
+    GUILD_ID,
     command,
     interaction,
     invoke,
@@ -254,7 +255,7 @@ async def test_autocomplete_serves_titles_from_memory(bot: NewsBot) -> None:
     ]
     assert len(await cog.story_choices(interaction(bot, moderator_by_role()), "")) == 2
     assert await cog.story_choices(interaction(bot), "") == []  # members see no titles
-    cog.titles = cog.titles * 20
+    cog.titles[GUILD_ID] = cog.titles[GUILD_ID] * 20
     assert len(await cog.story_choices(interaction(bot, moderator_by_role()), "")) == 25
 
 
@@ -295,7 +296,7 @@ async def test_list_is_paged_newest_first(empty_bot: NewsBot) -> None:
         doc = RawDocument(
             text=text, origin=f"s{i}", title=f"Release {i:02d}", url=f"https://e.org/{i}"
         )
-        bot.services.ingestor.ingest_one(doc, added_by="seed")
+        bot.services.stories.add(doc, GUILD_ID, "seed")
     fake = interaction(bot, moderator_by_role())
     await invoke(command(bot, "story list"), _cog(bot), fake)
     kwargs = fake.followup.send.await_args.kwargs

@@ -36,16 +36,24 @@ def _parser() -> argparse.ArgumentParser:
         "sources", nargs="+", metavar="SOURCE", help=".txt .md .html .jsonl, folder or URL"
     )
     p.add_argument("--by", default=None, help="who added the stories (kept with each story)")
+    _server_option(p)
 
     p = sub.add_parser("ask", help="answer a question from the indexed stories")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--server", type=int, metavar="GUILD_ID",
+        help="answer as a member of this server would (its library and, unless it turned it "
+        "off, the shared one); default: the shared library only",
+    )  # fmt: skip
 
     p = sub.add_parser("articles", help="list indexed stories, newest first")
     p.add_argument("--json", action="store_true", help="print a JSON array")
+    _server_option(p)
 
     p = sub.add_parser("remove", help="remove a story and all of its chunks")
     p.add_argument("article_id", metavar="ARTICLE_ID")
+    _server_option(p)
 
     p = sub.add_parser(
         "review", help="record a moderator's review of a story (retracted: never cited)"
@@ -58,8 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--confidence", type=int, metavar="N", help="0-100")
     p.add_argument("--note", metavar="TEXT", help="why (shown with the story)")
     p.add_argument("--by", default=None, help="who reviewed it (kept with the review)")
+    _server_option(p)
 
-    sub.add_parser("stats", help="show index statistics")
+    p = sub.add_parser("stats", help="show index statistics")
+    _server_option(p)
 
     p = sub.add_parser("eval", help="measure answer quality on a question set with known answers")
     p.add_argument("--articles", type=Path, required=True, help="articles.jsonl")
@@ -83,6 +93,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _server_option(p: argparse.ArgumentParser) -> None:
+    """Add --server: act on that server's library instead of the shared one."""
+    p.add_argument(
+        "--server", type=int, metavar="GUILD_ID",
+        help="act on this server's library instead of the shared library",
+    )  # fmt: skip
+
+
+def _library(args: argparse.Namespace) -> int:
+    """Return the library a command acts on: --server's, else the shared library (0)."""
+    server = getattr(args, "server", None)
+    return 0 if server is None else int(server)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     args = _parser().parse_args(argv)
@@ -102,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NewsbotError as exc:
         print(f"newsbot: {exc.user_message()}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `newsbot articles | head`: the reader has all it wanted
+        _quiet_stdout()
+        return 0
     except OSError as exc:  # e.g. a data directory that is a file, or not writable
         where = exc.filename or args.data_dir or "the data directory"
         print(f"newsbot: cannot use {where}: {exc.strerror or exc}", file=sys.stderr)
@@ -112,6 +139,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsbot: interrupted", file=sys.stderr)
         return 130
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -156,7 +191,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             line = f"{counts['n']} processed · {outcome}: {origin}"
             bar.update(task, description=escape(line))
 
-        report = services.ingest_sources(args.sources, added_by=args.by, progress=progress)
+        report = services.stories.ingest_sources(
+            args.sources, library=_library(args), added_by=args.by, progress=progress
+        )
     _print_report(report)
     return 0 if report.ok else 1
 
@@ -172,30 +209,34 @@ def _print_report(report: object) -> None:
     assert isinstance(report, IngestReport)
     console = Console()
     table = Table(title="Ingestion summary")
-    for name in ("added", "updated", "unchanged", "failed"):
+    names = ("added", "updated", "unchanged", "failed", "skipped")
+    for name in names:
         table.add_column(name, justify="right")
-    table.add_row(
-        *(str(len(getattr(report, n))) for n in ("added", "updated", "unchanged", "failed"))
-    )
+    table.add_row(*(str(len(getattr(report, n))) for n in names))
     console.print(table)
+    for origin, reason in report.skipped:
+        console.print(
+            f"[yellow]skipped[/yellow] {escape(origin)}: {escape(reason)}", highlight=False
+        )
     for origin, reason in report.failed:
         # Origins and reasons come from file names and pages: never read as Rich markup.
         console.print(f"[red]failed[/red] {escape(origin)}: {escape(reason)}", highlight=False)
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    """Answer a question; ingest the bundled samples first when the index is empty."""
+    """Answer a question; a new data directory gets the bundled samples first."""
     from index.present import answer_to_dict, answer_to_text
 
     services = _services(settings)
     seeded = services.ensure_samples()
     if seeded is not None:
         print(
-            f"newsbot: the index was empty; added {len(seeded.added)} bundled sample stories "
-            f"from {settings.samples_dir}",
+            f"newsbot: new data directory; added {len(seeded.added)} bundled sample stories "
+            f"from {settings.samples_dir} (once: removing them does not bring them back)",
             file=sys.stderr,
         )
-    answer = services.ask(args.question)
+    scope = services.servers.scope(args.server) if args.server is not None else None
+    answer = services.ask(args.question, libraries=scope)
     if args.json:
         print(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
     else:
@@ -206,11 +247,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     """List indexed stories."""
     from index.present import article_to_dict, status_label
-    from index.registry import Registry
 
-    registry = Registry(settings.db_path)
+    services = _services(settings)
     articles = sorted(
-        registry.list_articles(),
+        services.stories.list_stories((_library(args),)),
         key=lambda a: (a.date is not None, a.date, a.added_at),
         reverse=True,
     )
@@ -240,17 +280,15 @@ def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     """Record a moderator's review of one story (no model or vector store needed)."""
     from index.present import provenance_note
-    from index.registry import Registry
-    from index.review import review_story
 
-    registry = Registry(settings.db_path)
+    services = _services(settings)
     try:
-        article = review_story(
-            registry, args.article_id, args.status, confidence=args.confidence,
+        article = services.stories.review(
+            args.article_id, (_library(args),), args.status, confidence=args.confidence,
             note=args.note, reviewed_by=args.by,
         )  # fmt: skip
     finally:
-        registry.close()
+        services.close()
     verb = "cleared the review of" if args.status == "clear" else "reviewed"
     print(f"{verb} {article.id}: {provenance_note(article.provenance) or 'nothing stated'}")
     if article.provenance.retracted:
@@ -261,26 +299,30 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     """Remove one story."""
     services = _services(settings)
-    services.ingestor.remove(args.article_id)
+    services.stories.remove(args.article_id, (_library(args),))
     print(f"removed {args.article_id}")
     return 0
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    """Print index statistics."""
+    """Print index statistics (stories of one library; chunks and vectors of all)."""
     services = _services(settings)
     where = (
         f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
         if settings.chroma_host
         else f"embedded Chroma at {settings.chroma_path}"
     )
+    figures = services.stats((_library(args),))
     stats = {
-        "stories": services.registry.count_articles(),
-        "chunks": services.registry.count_chunks(),
-        "vectors": services.store.count(),
-        "questions_logged": services.registry.count_questions(),
+        "library": "shared" if args.server is None else f"server {args.server}",
+        "stories": figures.stories,
+        "all_stories": figures.all_stories,
+        "chunks": figures.chunks,
+        "vectors": figures.vectors,
+        "questions_logged": figures.questions,
+        "data_dir": str(settings.data_dir.resolve()),  # relative paths are the cwd's
         "store": where,
-        "registry": str(settings.db_path),
+        "registry": str(settings.db_path.resolve()),
         "embedding_model": services.embedder.name,
     }
     for key, value in stats.items():

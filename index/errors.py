@@ -24,6 +24,10 @@ class IngestError(NewsbotError):
         return f"Could not add {self.source}: {self.reason}"
 
 
+class SkippedFile(IngestError):
+    """A file inside an ingested folder that is not a story file; reported, not a failure."""
+
+
 class FetchError(IngestError):
     """A URL could not be fetched, or was refused by the fetch guard."""
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from index.chunk import chunk_article
 from index.embed import Embedder
-from index.errors import ArticleNotFoundError, IndexUnavailableError, IngestError
+from index.errors import ArticleNotFoundError, IndexUnavailableError, IngestError, SkippedFile
 from index.library import SHARED, Libraries, library_name, scoped_id
 from index.models import Article, Chunk, IngestReport, RawDocument
 from index.parse import parse_story, split_front_matter
@@ -118,6 +118,11 @@ class Ingestor:
         library: int,
     ) -> _Prepared | None:
         """Prepare a document, or record why it fails or needs nothing, and return None."""
+        if isinstance(doc, SkippedFile):
+            report.skipped.append((doc.source, doc.reason))
+            if progress:
+                progress(doc.source, doc.reason)
+            return None
         if isinstance(doc, IngestError):
             _fail(report, progress, doc.source, doc.reason)
             return None

@@ -241,6 +241,8 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (origin, reason)
+    # Files a folder held that are not stories (an unsupported type): named, not failures.
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (origin, reason)
 
     @property
     def ok(self) -> bool:

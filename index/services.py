@@ -25,6 +25,17 @@ from index.stories import StoryService
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """What `newsbot stats` shows: one library's stories, and the whole index's size."""
+
+    stories: int
+    all_stories: int
+    chunks: int
+    vectors: int
+    questions: int
+
+
 @dataclass
 class Services:
     """The core services, wired together; one per feature, sharing one clock."""
@@ -96,6 +107,14 @@ class Services:
     def ensure_samples(self) -> IngestReport | None:
         """Add the bundled samples once, on a new data directory (see StoryService)."""
         return self.stories.ensure_samples()
+
+    def stats(self, libraries: Libraries) -> IndexStats:
+        """Return the libraries' story count and the whole index's size."""
+        r = self.registry
+        return IndexStats(
+            stories=r.count_articles(libraries), all_stories=r.count_articles(),
+            chunks=r.count_chunks(), vectors=self.store.count(), questions=r.count_questions(),
+        )  # fmt: skip
 
     def use_retriever(self, mode: Mode) -> None:
         """Switch retrieval between hybrid, dense and bm25 (for evaluation)."""

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from index.errors import IngestError
+from index.errors import IngestError, SkippedFile
 from index.models import RawDocument
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
@@ -41,6 +41,10 @@ def iter_documents(sources: list[str], fetch: Fetcher) -> Iterator[RawDocument |
             for file in files:
                 if file.suffix.lower() in SUPPORTED_SUFFIXES:
                     yield from _from_file(file)
+                else:  # named, so a story saved as .rtf or .docx is not silently missing
+                    kind = file.suffix.lower() or "(no extension)"
+                    reason = f"skipped: {kind} is not a story file type (.txt, .md, .html, .jsonl)"
+                    yield SkippedFile(shown(str(file)), reason)
         elif path.is_file():
             yield from _from_file(path)
         else:

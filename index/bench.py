@@ -41,6 +41,9 @@ class BenchConfig:
     seed: int = 7
     real_chunk_cap: int = REAL_CHUNK_CAP
     cold_start: bool = True
+    # Above 1: ask again with the same stories spread over this many libraries (0 the shared
+    # one), each question as a member of one server (its library + the shared one) would.
+    libraries: int = 1
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -204,19 +207,25 @@ def _floor_query(services: Services, question: str, k: int) -> None:
     services.store.query(services.embedder.encode([question])[0], k)
 
 
-def measure_ask(services: Services, questions: list[str]) -> dict[str, Any]:
-    """Time `ask` (without logging) and the floor for the same questions, interleaved."""
-    today = date.today()
+def measure_ask(
+    services: Services,
+    questions: list[str],
+    scope: Callable[[int], tuple[int, ...]] = lambda i: (0,),
+) -> dict[str, Any]:
+    """Time `ask` (without logging; question i from libraries scope(i)) and the floor for the
+    same questions, interleaved."""
+    today = services.clock().date()
     services.answerer.answer("warm up the lexical index and caches", today=today)
     services.retriever.queries.clear()
     k = services.settings.top_k
     ask: list[float] = []
     floor: list[float] = []
-    for q in questions:
+    for i, q in enumerate(questions):
         # The floor: one query embedding and one raw Chroma query (a different string, so the
         # ask's cached embedding is not reused).
         floor.append(_time(partial(_floor_query, services, q + " ", k)) * 1000)
-        ask.append(_time(partial(services.answerer.answer, q, today=today)) * 1000)
+        answer = partial(services.answerer.answer, q, today=today, libraries=scope(i))
+        ask.append(_time(answer) * 1000)
     ask_pct, floor_pct = _percentiles(ask), _percentiles(floor)
     return {
         "ask_ms": ask_pct,
@@ -224,6 +233,33 @@ def measure_ask(services: Services, questions: list[str]) -> dict[str, Any]:
         "ask_vs_floor": round(ask_pct["p50"] / floor_pct["p50"], 2),
         "ask_vs_floor_p95": round(ask_pct["p95"] / floor_pct["p95"], 2),
         "questions": len(questions),
+    }
+
+
+def measure_libraries(
+    services: Services,
+    questions: list[str],
+    count: int,
+    single_p95: float,
+    rng: random.Random,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Spread the stories over `count` libraries and time `ask` from servers' scopes.
+
+    Returns the figures as `libraries_*` keys, with the p95 ratio to the single-library run.
+    """
+    log(f"spreading the stories over {count} libraries and asking again…")
+    ids = sorted(services.registry.article_libraries())
+    spread = {aid: rng.randrange(count) for aid in ids}  # library 0 is the shared one
+    services.registry.move_to_libraries(spread)
+    services.store.tag_libraries(spread, only_untagged=False)
+    servers = [rng.randrange(1, count) for _ in questions]
+    got = measure_ask(services, questions, lambda i: (servers[i], 0))
+    return {
+        "libraries": count,
+        "libraries_ask_ms": got["ask_ms"],
+        "libraries_floor_ms": got["floor_ms"],
+        "libraries_vs_single_p95": round(got["ask_ms"]["p95"] / single_p95, 2),
     }
 
 
@@ -270,7 +306,13 @@ def run_bench(
                 figures["synthetic_chunks"] = fill_synthetic(services, config.chunks, rng)
             figures["chunks"] = services.registry.count_chunks()
             log(f"asking {config.questions} questions…")
-            figures.update(measure_ask(services, make_questions(pool, config.questions, rng)))
+            questions = make_questions(pool, config.questions, rng)
+            figures.update(measure_ask(services, questions))
+            if config.libraries > 1:
+                single = figures["ask_ms"]["p95"]
+                figures.update(
+                    measure_libraries(services, questions, config.libraries, single, rng, log)
+                )
         finally:
             services.close()
         figures["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

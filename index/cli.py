@@ -85,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--chunks", type=int, default=2000, help="index size to measure at")
     p.add_argument("--questions", type=int, default=200, help="questions to time (>= 200)")
     p.add_argument("--articles", type=Path, help="articles.jsonl to draw story text from")
+    p.add_argument(
+        "--libraries", type=int, default=1, metavar="N",
+        help="also ask with the stories spread over N libraries (vs the single-library run)",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     sub.add_parser("run", help="run the Discord bot (needs NEWSBOT_DISCORD_TOKEN)")
@@ -378,7 +382,12 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.chunks < 10 or args.questions < 20:
         raise NewsbotError("--chunks must be at least 10 and --questions at least 20")
-    config = BenchConfig(chunks=args.chunks, questions=args.questions, articles=args.articles)
+    if not 1 <= args.libraries <= 10_000:
+        raise NewsbotError("--libraries must be from 1 to 10000")
+    config = BenchConfig(
+        chunks=args.chunks, questions=args.questions, articles=args.articles,
+        libraries=args.libraries,
+    )  # fmt: skip
     figures = run_bench(
         config, settings, lambda msg: print(f"newsbot bench: {msg}", file=sys.stderr)
     )

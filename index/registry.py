@@ -154,6 +154,15 @@ class Registry:
             ).fetchone()
         return int(row[0]) if row else None
 
+    def move_to_libraries(self, libraries: dict[str, int]) -> None:
+        """Move stories to other libraries (benchmarks; the vector store is told separately)."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE articles SET library = ? WHERE id = ?",
+                [(lib, aid) for aid, lib in libraries.items()],
+            )
+            _bump_generation(db)
+
     def article_libraries(self) -> dict[str, int]:
         """Return {article id: library} for every stored article."""
         with self._lock:

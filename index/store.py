@@ -63,8 +63,9 @@ class VectorStore(Protocol):
         """Return the k nearest chunks matching `where` in the libraries (None: all), best first."""
         ...
 
-    def tag_libraries(self, libraries: dict[str, int]) -> int:
-        """Give chunks stored without a library the one of their article; return how many."""
+    def tag_libraries(self, libraries: dict[str, int], *, only_untagged: bool = True) -> int:
+        """Give chunks stored without a library (or every chunk) the one of their article;
+        return how many were changed."""
         ...
 
     def article_ids(self) -> set[str]:
@@ -194,8 +195,9 @@ class ChromaStore:
         """Return the ids of all articles with at least one chunk."""
         return set(self.chunk_counts())
 
-    def tag_libraries(self, libraries: dict[str, int]) -> int:
-        """Give chunks stored without a library the one of their article; return how many.
+    def tag_libraries(self, libraries: dict[str, int], *, only_untagged: bool = True) -> int:
+        """Give chunks stored without a library (or every chunk) the one of their article;
+        return how many were changed.
 
         Vectors written before libraries existed lack the metadata key the scoped query
         filters on; without it they would match no member's question at all.
@@ -204,10 +206,10 @@ class ChromaStore:
         ids: list[str] = []
         metadatas: list[Any] = []  # Chroma's Metadata mappings
         for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
-            if meta is None or "library" in meta:
+            if meta is None or (only_untagged and "library" in meta):
                 continue
             library = libraries.get(str(meta.get("article_id")))
-            if library is not None:
+            if library is not None and meta.get("library") != library:
                 ids.append(cid)
                 metadatas.append({**meta, "library": library})
         for i in range(0, len(ids), _WRITE_BATCH):

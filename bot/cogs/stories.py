@@ -186,9 +186,7 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
         article_id = await self.resolve(story, chosen)
         article = await self.bot.run_core(self.bot.services.stories.get, article_id, (chosen,))
         confirm = partial(self._remove, article_id=article_id, library=chosen)
-        view = ConfirmView(
-            interaction.user.id, self._mods(interaction.guild_id), "Remove", confirm
-        )
+        view = ConfirmView(interaction.user.id, self._mods(interaction.guild_id), "Remove", confirm)
         view.message = await interaction.followup.send(
             embed=removal_embed(article),
             view=view,

@@ -24,3 +24,13 @@ def test_bench_reports_every_key_and_fills_with_synthetic_chunks(tmp_path: Path)
     assert figures["questions"] == 20
     assert any("perturbed copies" in m for m in messages)  # the output says what is synthetic
     assert not (tmp_path / "unused").exists()
+
+
+def test_bench_spreads_stories_over_libraries_and_asks_from_server_scopes(tmp_path: Path) -> None:
+    base = Settings(_env_file=None, data_dir=tmp_path / "unused")  # type: ignore[call-arg]
+    config = BenchConfig(chunks=80, questions=20, real_chunk_cap=80, cold_start=False, libraries=5)
+    figures = run_bench(config, base, lambda _: None, embedder=FakeEmbedder())
+    assert figures["libraries"] == 5
+    assert figures["libraries_ask_ms"]["p95"] > 0
+    ratio = figures["libraries_ask_ms"]["p95"] / figures["ask_ms"]["p95"]
+    assert figures["libraries_vs_single_p95"] == round(ratio, 2)

@@ -13,6 +13,7 @@ from index.ingest import Ingestor
 from index.lexical import LexicalIndex
 from index.models import Answer, IngestReport, RawDocument
 from index.registry import Registry
+from index.repair import Repairer
 from index.retrieve import Mode, Retriever
 from index.settings import Settings
 from index.sources import iter_documents
@@ -33,6 +34,7 @@ class Services:
     retriever: Retriever
     answerer: Answerer
     follows: FollowService
+    repairer: Repairer
 
     def ask(
         self,
@@ -43,6 +45,7 @@ class Services:
         log_question: bool = True,
     ) -> Answer:
         """Answer a question as of today and log it under its server (None: the CLI)."""
+        self.ingestor.guard.catch_up()  # stories another process added since are found too
         answer = self.answerer.answer(question, today=date.today())
         if log_question:
             cited = [c.article_id for c in answer.citations]
@@ -98,7 +101,8 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         settings.embedding_model, settings.embedding_batch_size
     )
     ingestor = Ingestor(registry, store, embedder, settings)
-    repaired = ingestor.repair()
+    repairer = Repairer(registry, store, embedder, ingestor.guard)
+    repaired = repairer.repair()
     if repaired:
         log.warning("repaired %d interrupted stories: %s", len(repaired), ", ".join(repaired))
     # The lexical index lives beside the SQLite registry it mirrors, even with a Chroma server.
@@ -114,4 +118,5 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         retriever=retriever,
         answerer=answerer,
         follows=FollowService(registry, answerer, settings),
+        repairer=repairer,
     )

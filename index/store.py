@@ -26,10 +26,15 @@ T = TypeVar("T")
 
 # Chroma rejects very large single writes; stay well below its max batch size.
 _WRITE_BATCH = 2000
+_PROBE_BATCH = 500  # stored vectors read and queried per Chroma call when self-querying
 # chromadb's HttpClient waits forever by default (httpx timeout=None): a hung server would hold
 # every worker thread. Seconds: connecting, and any one read or write of a request.
 HTTP_CONNECT_TIMEOUT = 5.0
 HTTP_TIMEOUT = 30.0
+# A stored vector queried with itself must come back among this many nearest chunks.
+SELF_QUERY_K = 10
+# Distances below this are the same vector (a chunk whose text appears twice).
+_SAME = 1e-5
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,18 @@ class VectorStore(Protocol):
 
     def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
         """Return the stored vectors of the given chunks, in the given order."""
+        ...
+
+    def chunk_ids(self) -> list[str]:
+        """Return the id of every stored chunk."""
+        ...
+
+    def unfound(self, chunk_ids: Sequence[str], k: int = SELF_QUERY_K) -> list[str]:
+        """Return the chunks whose own stored vector does not find them among the k nearest."""
+        ...
+
+    def refresh(self) -> None:
+        """Forget what this process cached, so the next call sees what other processes wrote."""
         ...
 
 
@@ -236,12 +253,77 @@ class ChromaStore:
         by_id = dict(zip(got["ids"], got["embeddings"], strict=True))  # type: ignore[arg-type]
         return np.asarray([by_id[cid] for cid in chunk_ids], dtype=np.float32)
 
+    def chunk_ids(self) -> list[str]:
+        """Return the id of every stored chunk."""
+        return list(self._call(lambda col: col.get(include=[]))["ids"])
+
+    def unfound(self, chunk_ids: Sequence[str], k: int = SELF_QUERY_K) -> list[str]:
+        """Return the chunks whose own stored vector does not find them among the k nearest.
+
+        A vector that cannot even be read back counts as unfound. k identical copies of a
+        vector (the same text stored k times) fill the k places: those count as found.
+        """
+        missed: list[str] = []
+        for i in range(0, len(chunk_ids), _PROBE_BATCH):
+            missed.extend(self._unfound_batch(list(chunk_ids[i : i + _PROBE_BATCH]), k))
+        return missed
+
+    def _unfound_batch(self, ids: list[str], k: int) -> list[str]:
+        """Self-query one batch; split it when Chroma cannot read one of its vectors."""
+
+        def read(col: Collection) -> Any:
+            return col.get(ids=ids, include=["embeddings"])
+
+        try:
+            got = self._call(read)
+        except IndexUnavailableError:
+            raise
+        except Exception:  # chromadb's InternalError "Error finding id": narrow it down
+            if len(ids) == 1:
+                return ids
+            half = len(ids) // 2
+            return self._unfound_batch(ids[:half], k) + self._unfound_batch(ids[half:], k)
+        missed = [cid for cid in ids if cid not in set(got["ids"])]
+        if not got["ids"]:
+            return missed
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+
+        def search(col: Collection) -> Any:
+            return col.query(query_embeddings=vectors, n_results=k, include=["distances"])
+
+        result = self._call(search)
+        for cid, hits, dist in zip(got["ids"], result["ids"], result["distances"], strict=True):
+            if cid not in hits and sum(d < _SAME for d in dist) < k:
+                missed.append(cid)
+        return missed
+
+    def refresh(self) -> None:
+        """Drop this process's Chroma state; the next call opens a fresh client.
+
+        Embedded Chroma keeps its search index in each process's memory and writes it back to
+        disk as it goes, so a process writing from a stale copy would erase what another
+        process wrote meanwhile. Called under the write lock before writing when another
+        process has written (and by readers to catch up). A server needs nothing of this.
+        """
+        if not self._embedded:
+            return
+        with self._lock:
+            # Threads still using the old collection finish their calls on the old client.
+            self._client, self._collection = None, None
+
 
 def _persistent_client(settings: Settings) -> ClientAPI:
-    """Open the embedded Chroma under data_dir."""
+    """Open the embedded Chroma under data_dir, with its own fresh state read from disk."""
     import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
+    # Workaround: chromadb shares one in-memory state per path within a process and offers no
+    # way to reload it; forgetting the shared entry makes the next client read the disk afresh.
+    # Not stopped: clients still in use by other threads or stores keep working.
+    with SharedSystemClient._refcount_lock:
+        SharedSystemClient._identifier_to_system.pop(str(settings.chroma_path), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(settings.chroma_path), None)
     return chromadb.PersistentClient(
         path=str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False)
     )

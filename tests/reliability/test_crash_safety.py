@@ -158,7 +158,7 @@ def test_repair_drops_orphan_vectors_and_restores_missing_ones(seeded: Services)
     victim = next(a for a in seeded.registry.list_articles() if a.key_questions)
     seeded.store.delete_article(victim.id)  # e.g. a Chroma server that lost its data
 
-    seeded.ingestor.repair()
+    seeded.repairer.repair()
     state = check_consistent(seeded)
     assert state.problems == []
     assert "ghost" not in seeded.store.chunk_counts()  # type: ignore[attr-defined]
@@ -210,7 +210,7 @@ def test_a_writer_that_died_mid_write_gets_the_index_rebuilt(
     old_collection = seeded.store.collection.id  # type: ignore[attr-defined]
     seeded.registry.set_meta("vectors_writing", "1")
     with caplog.at_level(logging.WARNING):
-        seeded.ingestor.repair()
+        seeded.repairer.repair()
     assert f"rebuilt the vector index from {sum(before.values())} stored vectors" in caplog.text
     assert "re-embedding" not in caplog.text  # the stored vectors were reused, nothing re-encoded
     assert seeded.store.collection.id != old_collection  # type: ignore[attr-defined]
@@ -220,5 +220,5 @@ def test_a_writer_that_died_mid_write_gets_the_index_rebuilt(
     state = check_consistent(seeded)
     assert state.problems == [] and unanswered(seeded, state.ready) == []
     caplog.clear()
-    seeded.ingestor.repair()  # a clean start rebuilds nothing
+    seeded.repairer.repair()  # a clean start rebuilds nothing
     assert "rebuilt" not in caplog.text

@@ -97,6 +97,7 @@ class Repairer:
              "search: rebuilding the search index from the stored vectors")  # fmt: skip
         self._rebuild(progress)
         report.rebuilt = True
+        self._reconcile()  # vectors that could not be read are re-embedded from the registry
         left = self._store.unfound(report.unfound)
         if left:
             stories = sorted({cid.rsplit(":", 1)[0] for cid in left})

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass, replace
 from datetime import date
 
 from index.answer import Answerer
 from index.embed import Embedder, QueryCache, SentenceTransformerEmbedder
+from index.errors import StoreDamagedError
 from index.follows import FollowService
 from index.ingest import Ingestor
 from index.lexical import LexicalIndex
@@ -92,10 +94,24 @@ class Services:
         self.registry.close()
 
 
+REGISTRY_FIX = (
+    "Restore a backup (`newsbot restore BACKUP`). Without one, move the file aside and add the "
+    "stories again with `newsbot ingest`; reviews, the question log and follows are lost."
+)
+
+
+def open_registry(settings: Settings) -> Registry:
+    """Open the SQLite registry; raise StoreDamagedError naming the file if it is unusable."""
+    try:
+        return Registry(settings.db_path)
+    except sqlite3.DatabaseError as exc:
+        raise StoreDamagedError(settings.db_path, str(exc), REGISTRY_FIX) from exc
+
+
 def build_services(settings: Settings, *, embedder: Embedder | None = None) -> Services:
     """Wire the services from settings; tests pass a small fake embedder."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    registry = Registry(settings.db_path)
+    registry = open_registry(settings)
     store = ChromaStore.from_settings(settings)
     embedder = embedder or SentenceTransformerEmbedder(
         settings.embedding_model, settings.embedding_batch_size

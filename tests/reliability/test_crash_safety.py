@@ -4,7 +4,8 @@ Each trial copies a data directory holding the two seed stories, starts a real i
 (the fake embedder keeps it fast) for 30 more stories and kills it with SIGKILL after a delay
 stepped across the whole run. The next start (build_services, which runs repair) must leave no
 pending row, the same chunks in the registry and in Chroma for every ready story, no vector of
-any other story, and every story that was indexed before still answering.
+any other story, every stored vector readable and found by a query with itself (top 10), and
+every story that was indexed before still answering.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tests.reliability.crashkit import (
     unanswered,
     write_stories,
 )
+from tests.reliability.vectorcheck import unreadable_and_unfound
 
 TRIALS = 20
 STORIES = 30
@@ -101,6 +103,9 @@ def test_sigkill_at_any_moment_leaves_a_consistent_index(
         where = f"trial {trial}, killed {delay:.2f} s into a {full_run:.2f} s run"
         assert state.problems == [], f"{where}: {state.problems}"
         assert unanswered(services, state.ready, sample=3) == [], where
+        # Counts can agree while search misses vectors: every stored vector must find itself.
+        stored, unreadable, unfound = unreadable_and_unfound(data / "chroma")
+        assert (unreadable, unfound) == ([], []), f"{where}: {stored} vectors"
         outcomes.append(len(state.ready) - 2)
     # The kills landed at varied points: early, in the middle and late in the run (how far a
     # run gets in a given time varies with the machine's load, hence the loose bounds).

@@ -13,6 +13,7 @@ import yarl
 from discord import app_commands
 
 from bot.client import NewsBot, make_bot
+from index.errors import StoreDamagedError
 from index.services import Services, build_services
 from index.settings import Settings
 
@@ -64,7 +65,11 @@ def run(settings: Settings) -> int:
         return 2
     configure_logging()
     use_discord_endpoints(settings)
-    services = build_services(settings)
+    try:
+        services = build_services(settings)
+    except StoreDamagedError as exc:  # no rebuild behind the operator's back: say what to do
+        log.error("cannot start: %s", exc.user_message())
+        return 2
     try:
         asyncio.run(_serve(services, token))
     except discord.LoginFailure:

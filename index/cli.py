@@ -137,8 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = exc.filename or args.data_dir or "the data directory"
         print(f"newsbot: cannot use {where}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    except sqlite3.Error as exc:  # e.g. a registry file that is not a database
-        print(f"newsbot: the registry database cannot be used: {exc}", file=sys.stderr)
+    except sqlite3.Error as exc:  # e.g. a registry file damaged while a command ran
+        from index.services import REGISTRY_FIX
+        from index.settings import Settings
+
+        where = (args.data_dir or Settings().data_dir) / "newsbot.db"
+        print(f"newsbot: {where} cannot be used ({exc}). {REGISTRY_FIX}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("newsbot: interrupted", file=sys.stderr)

@@ -98,3 +98,13 @@ class FollowNotFoundError(NewsbotError):
     def __init__(self, given: str) -> None:
         super().__init__("You don't follow that question.")
         self.given = given
+
+
+class StoreDamagedError(NewsbotError):
+    """A file of the data directory (registry or vector index) cannot be read as it should."""
+
+    def __init__(self, path: object, detail: str, fix: str) -> None:
+        super().__init__(f"{path} is damaged ({detail}). {fix}")
+        self.path = path
+        self.detail = detail
+        self.fix = fix

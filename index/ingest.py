@@ -6,9 +6,8 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -18,12 +17,12 @@ import numpy as np
 
 from index.chunk import chunk_article
 from index.embed import Embedder
-from index.errors import ArticleNotFoundError, IndexUnavailableError, IngestError, SkippedFile
+from index.errors import ArticleNotFoundError, IngestError, SkippedFile
 from index.library import SHARED, Libraries, library_name, scoped_id
+from index.locking import WriteGuard
 from index.models import Article, Chunk, IngestReport, RawDocument
 from index.parse import parse_story, split_front_matter
 from index.registry import Registry, SentenceRow
-from index.schema import META_TAG_VECTORS
 from index.settings import Settings
 from index.sources import scrubbed, web_url
 from index.store import VectorStore
@@ -34,9 +33,6 @@ Outcome = Literal["added", "updated", "unchanged"]
 Progress = Callable[[str, str], None]  # (origin, outcome or failure reason)
 
 MIN_TEXT_CHARS = 80  # shorter than this after cleaning is not a story worth citing
-REPAIR_WAIT_S = 30.0  # how long a starting process waits for another one's write to finish
-_WRITING = "vectors_writing"  # registry flags: a write is under way / the index needs a rebuild
-_DAMAGED = "vectors_damaged"
 _TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.I)
 
 
@@ -65,6 +61,7 @@ class Ingestor:
         self._store = store
         self._embedder = embedder
         self._settings = settings
+        self.guard = WriteGuard(registry, store)  # one writer at a time, on fresh Chroma state
 
     def ingest(
         self,
@@ -146,100 +143,20 @@ class Ingestor:
         if prepared is None:
             return "unchanged", self.article_id_for(doc, library)
         vectors = self._embed([prepared])
-        with self._writing():  # one writer at a time, across processes
+        with self.guard.hold([prepared.article.id]):
             self._write([prepared], vectors)
         return ("updated" if prepared.existed else "added"), prepared.article.id
 
     def remove(self, article_id: str, libraries: Libraries | None = None) -> None:
         """Remove a story of the libraries (None: any) and every chunk of it; raise
         ArticleNotFoundError if there is no such story there."""
-        with self._writing():
+        with self.guard.hold([article_id]):
             if self._registry.get_article(article_id, libraries) is None:
                 raise ArticleNotFoundError(article_id)
             # Vectors first: a crash in between leaves a pending row that repair() removes.
             self._registry.mark_pending(article_id)
             self._store.delete_article(article_id)
             self._registry.delete_article(article_id)
-
-    def repair(self, *, wait_s: float = REPAIR_WAIT_S) -> list[str]:
-        """Roll back interrupted ingestions and removals and re-align the vector store.
-
-        Runs under the write lock, so a story another live process is writing is never taken
-        for an interrupted one. When the lock stays busy or the vector store is unreachable,
-        repair waits for the next start; half-written stories stay invisible meanwhile.
-        Return the ids rolled back.
-        """
-        try:
-            with self._writing(timeout=wait_s):
-                if self._registry.get_meta(_DAMAGED):
-                    self._store.recover_after_crash()
-                    self._registry.set_meta(_DAMAGED, "")
-                repaired = self._roll_back_pending()
-                self._reconcile()
-                if self._registry.get_meta(META_TAG_VECTORS):
-                    tagged = self._store.tag_libraries(self._registry.article_libraries())
-                    log.warning("upgrade: gave %d stored vectors their library", tagged)
-                    self._registry.set_meta(META_TAG_VECTORS, "")
-        except TimeoutError:
-            log.warning("another process is writing to the index; repair postponed")
-            return []
-        except IndexUnavailableError as exc:
-            log.warning("repair postponed: %s", exc)
-            return []
-        return repaired
-
-    @contextmanager
-    def _writing(self, timeout: float | None = None) -> Iterator[None]:
-        """Hold the write lock while writing; record a writer that died in the middle.
-
-        Killing a process while embedded Chroma persists its index can leave the index torn
-        (searches then miss some stories), so such a death marks the index for a rebuild at the
-        next start. We hold the lock, so a flag left set means its writer is gone.
-        """
-        with self._registry.write_lock.hold(timeout=timeout):
-            if self._registry.get_meta(_WRITING):
-                log.warning("a process died while writing; the vector index is rebuilt next start")
-                self._registry.set_meta(_DAMAGED, "1")
-            self._registry.set_meta(_WRITING, "1")
-            try:
-                yield
-            finally:
-                self._registry.set_meta(_WRITING, "")
-
-    def _roll_back_pending(self) -> list[str]:
-        """Delete every pending story (its writer is gone: we hold the write lock)."""
-        repaired = []
-        for article_id in self._registry.pending_article_ids():
-            self._store.delete_article(article_id)
-            # Keep its review: an interrupted new version must not lift a retraction.
-            self._registry.delete_article(article_id, keep_review=True)
-            repaired.append(article_id)
-            log.warning("rolled back interrupted ingestion of %s", article_id)
-        return repaired
-
-    def _reconcile(self) -> None:
-        """Drop vectors of unknown stories and re-embed ready stories missing vectors."""
-        if self._store.count() == self._registry.count_chunks():
-            return  # the usual case, checked cheaply
-        stored = self._store.chunk_counts()
-        ready = self._registry.ready_chunk_counts()
-        for article_id in sorted(stored.keys() - ready.keys()):
-            log.warning("deleting %d orphan vectors of %s", stored[article_id], article_id)
-            self._store.delete_article(article_id)
-        for article_id, count in sorted(ready.items()):
-            if stored.get(article_id, 0) != count:
-                log.warning("re-embedding the %d chunks of %s (vectors missing)", count, article_id)
-                self._reembed(article_id)
-
-    def _reembed(self, article_id: str) -> None:
-        """Rewrite a ready story's chunk vectors from the registry's copy of its chunks."""
-        article = self._registry.get_article(article_id)
-        chunks = self._registry.chunks_of(article_id)
-        if article is None or not chunks:
-            return
-        vectors = self._embedder.encode([f"{article.title}\n{c.text}" for c in chunks])
-        self._store.delete_article(article_id)
-        self._store.upsert(chunks, vectors, [chunk_metadata(article, c) for c in chunks])
 
     def article_id_for(self, doc: RawDocument, library: int = SHARED) -> str:
         """Return the stable id a document is stored under in a library."""
@@ -356,7 +273,7 @@ class Ingestor:
         progress: Progress | None,
     ) -> None:
         """Write an embedded batch and report each story's outcome."""
-        with self._writing():  # one writer at a time, across processes
+        with self.guard.hold(p.article.id for p in batch):
             self._write(batch, vectors)
         for prepared in batch:
             outcome = "updated" if prepared.existed else "added"

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from index.registry import Registry
+    from index.store import VectorStore
 
 try:
     import fcntl
@@ -18,15 +25,22 @@ except ImportError:  # Windows: threads are still serialised, processes are not
 log = logging.getLogger(__name__)
 
 _POLL_S = 0.05
+# Registry flags. WRITING: a write session is under way (its value lists the stories it
+# touches); left set, its writer died. DAMAGED: the stories a dead writer touched, until repair
+# has rebuilt and checked the index. GENERATION: changes with every write session.
+WRITING = "vectors_writing"
+DAMAGED = "vectors_damaged"
+GENERATION = "vectors_generation"
 
 
 class WriteLock:
     """An exclusive lock held while stories are written, removed or repaired.
 
-    The CLI and the bot may run at once on one data directory. Without this lock, a process
-    starting up would take another process's half-written story for an interrupted one and
-    roll it back under its feet. The file lock (flock) is released by the kernel when its
-    process dies, so a killed writer never leaves it held. Reentrant within a thread.
+    Without it, a process starting up would take another process's half-written story for an
+    interrupted one and roll it back under its feet. The lock alone does not make two processes
+    safe on one embedded Chroma: WriteGuard adds that. The file lock (flock) is released by the
+    kernel when its process dies, so a killed writer never leaves it held. Reentrant within a
+    thread.
     """
 
     def __init__(self, path: Path | None) -> None:
@@ -85,3 +99,81 @@ class WriteLock:
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+class WriteGuard:
+    """Write sessions: the write lock, Chroma state reloaded when others wrote, crash flags.
+
+    Several processes (the bot, `newsbot ingest`, another CLI command) may write to one data
+    directory. Each embedded Chroma client keeps the search index in its own memory and saves
+    it from there, so a process must never write from a copy older than the last write: under
+    the lock, a changed GENERATION makes the store reopen from disk first. Chroma calls are
+    serialised; a second writer waits for the first one's batch, then continues on fresh state.
+    """
+
+    def __init__(self, registry: Registry, store: VectorStore) -> None:
+        self._registry = registry
+        self._store = store
+        self._seen = registry.get_meta(GENERATION)  # before the store first opens Chroma
+        self._depth = 0
+
+    @contextmanager
+    def hold(self, article_ids: Iterable[str] = (), timeout: float | None = None) -> Iterator[None]:
+        """Run a write session touching `article_ids`; raise TimeoutError if the lock stays busy."""
+        registry = self._registry
+        with registry.write_lock.hold(timeout=timeout):
+            if self._depth:  # a nested session belongs to the outer one
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._catch_up_locked()
+            left = registry.get_meta(WRITING)
+            if left:  # we hold the lock, so the writer that set it is gone
+                log.warning("a process died while writing; the vector index will be rebuilt")
+                registry.set_meta(DAMAGED, json.dumps(sorted(touched(left) | damaged(registry))))
+            registry.set_meta(WRITING, json.dumps(sorted(set(article_ids))))
+            self._depth = 1
+            try:
+                yield
+            finally:
+                self._depth = 0
+                self._seen = uuid.uuid4().hex
+                registry.set_meta(GENERATION, self._seen)
+                registry.set_meta(WRITING, "")
+
+    def catch_up(self) -> None:
+        """See what other processes wrote since this one last looked, unless one is writing."""
+        if self._registry.get_meta(GENERATION) == self._seen:
+            return  # the usual case: one SQLite read
+        try:
+            with self._registry.write_lock.hold(timeout=0):
+                self._catch_up_locked()
+        except TimeoutError:
+            return  # a write is under way: look again at the next call
+
+    def _catch_up_locked(self) -> None:
+        """Reopen the store if the generation moved (the write lock is held)."""
+        now = self._registry.get_meta(GENERATION)
+        if now != self._seen:
+            log.info("another process wrote to the index; reopening the vector store")
+            self._store.refresh()
+            self._seen = now
+
+
+def touched(flag: str | None) -> set[str]:
+    """Return the story ids a WRITING or DAMAGED flag lists ("1" from older versions: none)."""
+    if not flag:
+        return set()
+    try:
+        ids = json.loads(flag)
+    except ValueError:
+        return set()
+    return {str(i) for i in ids} if isinstance(ids, list) else set()
+
+
+def damaged(registry: Registry) -> set[str]:
+    """Return the stories a dead writer touched that repair has not checked yet."""
+    return touched(registry.get_meta(DAMAGED))

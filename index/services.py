@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass, replace
 
 from index.answer import Answerer
 from index.clock import Clock, clock_from_settings
 from index.digest import DigestService
 from index.embed import Embedder, QueryCache, SentenceTransformerEmbedder
+from index.errors import StoreDamagedError
 from index.feedback import FeedbackService
 from index.follows import FollowService
 from index.ingest import Ingestor
@@ -16,6 +18,7 @@ from index.lexical import LexicalIndex
 from index.library import SHARED, Libraries
 from index.models import Answer, IngestReport, RawDocument
 from index.registry import Registry
+from index.repair import Repairer
 from index.retrieve import Mode, Retriever
 from index.server_settings import ServerSettings
 from index.settings import Settings
@@ -52,6 +55,7 @@ class Services:
     feedback: FeedbackService
     servers: ServerSettings
     clock: Clock
+    repairer: Repairer
 
     def ask(
         self,
@@ -65,6 +69,7 @@ class Services:
         """Answer as a member of a server would (None: the CLI, from the shared library) and
         log the question under that server; `libraries` overrides the server's scope."""
         scope = self.servers.scope(guild_id) if libraries is None else libraries
+        self.ingestor.guard.catch_up()  # stories another process added since are found too
         answer = self.answerer.answer(question, today=self.clock().date(), libraries=scope)
         if log_question:
             cited = [c.article_id for c in answer.citations]
@@ -125,6 +130,20 @@ class Services:
         self.registry.close()
 
 
+REGISTRY_FIX = (
+    "Restore a backup (`newsbot restore BACKUP`). Without one, move the file aside and add the "
+    "stories again with `newsbot ingest`; reviews, the question log and follows are lost."
+)
+
+
+def open_registry(settings: Settings) -> Registry:
+    """Open the SQLite registry; raise StoreDamagedError naming the file if it is unusable."""
+    try:
+        return Registry(settings.db_path, legacy_library=legacy_library(settings))
+    except sqlite3.DatabaseError as exc:
+        raise StoreDamagedError(settings.db_path, str(exc), REGISTRY_FIX) from exc
+
+
 def legacy_library(settings: Settings) -> int:
     """Return the library stories of a data directory made before libraries join.
 
@@ -140,13 +159,14 @@ def build_services(
     """Wire the services from settings; tests pass a small fake embedder or a fixed clock."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     clock = clock or clock_from_settings(settings)
-    registry = Registry(settings.db_path, legacy_library=legacy_library(settings))
+    registry = open_registry(settings)
     store = ChromaStore.from_settings(settings)
     embedder = embedder or SentenceTransformerEmbedder(
         settings.embedding_model, settings.embedding_batch_size
     )
     ingestor = Ingestor(registry, store, embedder, settings)
-    repaired = ingestor.repair()
+    repairer = Repairer(registry, store, embedder, ingestor.guard)
+    repaired = repairer.repair()
     if repaired:
         log.warning("repaired %d interrupted stories: %s", len(repaired), ", ".join(repaired))
     # The lexical index lives beside the SQLite registry it mirrors, even with a Chroma server.
@@ -169,5 +189,6 @@ def build_services(
         feedback=FeedbackService(registry, lambda: services.clock()),
         servers=servers,
         clock=clock,
+        repairer=repairer,
     )
     return services

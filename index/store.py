@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 
-from index.errors import IndexUnavailableError
+from index.errors import IndexUnavailableError, NewsbotError, StoreDamagedError
 from index.models import Chunk
 
 if TYPE_CHECKING:
@@ -26,10 +29,17 @@ T = TypeVar("T")
 
 # Chroma rejects very large single writes; stay well below its max batch size.
 _WRITE_BATCH = 2000
+_STORED_FIELDS = ("ids", "embeddings", "documents", "metadatas")
+_PROBE_BATCH = 500  # stored vectors read and queried per Chroma call when self-querying
 # chromadb's HttpClient waits forever by default (httpx timeout=None): a hung server would hold
 # every worker thread. Seconds: connecting, and any one read or write of a request.
 HTTP_CONNECT_TIMEOUT = 5.0
 HTTP_TIMEOUT = 30.0
+# A stored vector queried with itself must come back among this many nearest chunks.
+SELF_QUERY_K = 10
+# Distances below this are the same vector (a chunk whose text appears twice).
+# Cosine distance under which k stored neighbours make a self-query ambiguous, not failed.
+_CROWDED = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +98,18 @@ class VectorStore(Protocol):
         """Return the stored vectors of the given chunks, in the given order."""
         ...
 
+    def chunk_ids(self) -> list[str]:
+        """Return the id of every stored chunk."""
+        ...
+
+    def unfound(self, chunk_ids: Sequence[str], k: int = SELF_QUERY_K) -> list[str]:
+        """Return the chunks whose own stored vector does not find them among the k nearest."""
+        ...
+
+    def refresh(self) -> None:
+        """Forget what this process cached, so the next call sees what other processes wrote."""
+        ...
+
 
 class ChromaStore:
     """A Chroma collection with explicit embeddings (Chroma's own embedder never runs).
@@ -97,10 +119,11 @@ class ChromaStore:
     """
 
     def __init__(
-        self, connect: Callable[[], ClientAPI], collection: str, *, embedded: bool = True
+        self, connect: Callable[[], ClientAPI], collection: str, *, path: Path | None = None
     ) -> None:
         self._connect = connect
-        self._embedded = embedded
+        self._path = path  # the embedded Chroma's folder; None for a server
+        self._embedded = path is not None
         self._client: ClientAPI | None = None
         self._name = collection
         self._collection: Collection | None = None
@@ -110,13 +133,20 @@ class ChromaStore:
     def from_settings(cls, settings: Settings) -> ChromaStore:
         """Return a store over the embedded Chroma under data_dir, or over a Chroma server."""
         if settings.chroma_host:
-            return cls(partial(_http_client, settings), settings.collection, embedded=False)
+            return cls(partial(_http_client, settings), settings.collection)
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
-        return cls(partial(_persistent_client, settings), settings.collection)
+        return cls(
+            partial(_persistent_client, settings), settings.collection, path=settings.chroma_path
+        )
 
     @property
     def collection(self) -> Collection:
         """Return the collection, connecting and creating it on first use."""
+        with self._damage_reported():
+            return self._open()
+
+    def _open(self) -> Collection:
+        """Connect and create the collection if needed (see `collection`)."""
         with self._lock:
             if self._client is None:
                 self._client = _guard(self._connect)
@@ -131,10 +161,25 @@ class ChromaStore:
                 )
             return self._collection
 
+    @contextmanager
+    def _damage_reported(self) -> Iterator[None]:
+        """Turn an embedded Chroma's failures on its own files into StoreDamagedError."""
+        try:
+            yield
+        except (NewsbotError, ValueError, TypeError):
+            raise  # ours, or a bad argument: not damage
+        except BaseException as exc:  # Rust panics (pyo3 PanicException) are BaseExceptions
+            if self._path is None or not _is_damage(exc):
+                raise
+            target = self._path / "chroma.sqlite3" if "database" in str(exc) else self._path
+            detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise StoreDamagedError(target, detail, damaged_index_fix(self._path)) from exc
+
     def _call(self, op: Callable[[Collection], T]) -> T:
         """Run one operation on the collection; reopen it once if the server lost it."""
         try:
-            return _guard(lambda: op(self.collection))
+            with self._damage_reported():
+                return _guard(lambda: op(self.collection))
         except Exception as exc:
             if type(exc).__name__ != "NotFoundError":
                 raise
@@ -240,18 +285,13 @@ class ChromaStore:
         """
         if not self._embedded:
             return
-        fields = ("ids", "embeddings", "documents", "metadatas")
         try:
-            got = self._call(lambda col: col.get(include=["embeddings", "documents", "metadatas"]))
-            stored: dict[str, list[Any]] = {
-                f: [] if got[f] is None else list(got[f])  # type: ignore[literal-required]
-                for f in fields
-            }
+            stored = self._read_stored(self.chunk_ids())
         except IndexUnavailableError:
             raise
         except Exception:  # a damaged index: start empty, the registry refills it
             log.exception("cannot read the vector index; every story will be re-embedded")
-            stored = {f: [] for f in fields}
+            stored = {f: [] for f in _STORED_FIELDS}
         with self._lock:
             client = self._client
             self._collection = None
@@ -272,11 +312,113 @@ class ChromaStore:
             self._call(add)
         log.warning("rebuilt the vector index from %d stored vectors", len(ids))
 
+    def _read_stored(self, ids: list[str]) -> dict[str, list[Any]]:
+        """Return ids, embeddings, documents and metadatas of every chunk that can be read."""
+        out: dict[str, list[Any]] = {f: [] for f in _STORED_FIELDS}
+        for i in range(0, len(ids), _PROBE_BATCH):
+            part = ids[i : i + _PROBE_BATCH]
+            try:
+                got = self._call(
+                    lambda col, part=part: col.get(  # type: ignore[misc]
+                        ids=part, include=["embeddings", "documents", "metadatas"]
+                    )
+                )
+            except IndexUnavailableError:
+                raise
+            except Exception:  # "Error finding id": keep what can be read, one half at a time
+                if len(part) == 1:
+                    log.warning("vector of %s cannot be read; it will be re-embedded", part[0])
+                    continue
+                half = len(part) // 2
+                for piece in (part[:half], part[half:]):
+                    for f, values in self._read_stored(piece).items():
+                        out[f].extend(values)
+                continue
+            for f in _STORED_FIELDS:
+                out[f].extend([] if got[f] is None else list(got[f]))
+        return out
+
     def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
         """Return the stored vectors of the given chunks, in the given order."""
         got = self._call(lambda col: col.get(ids=list(chunk_ids), include=["embeddings"]))
         by_id = dict(zip(got["ids"], got["embeddings"], strict=True))  # type: ignore[arg-type]
         return np.asarray([by_id[cid] for cid in chunk_ids], dtype=np.float32)
+
+    def chunk_ids(self) -> list[str]:
+        """Return the id of every stored chunk."""
+        return list(self._call(lambda col: col.get(include=[]))["ids"])
+
+    def unfound(self, chunk_ids: Sequence[str], k: int = SELF_QUERY_K) -> list[str]:
+        """Return the chunks whose own stored vector does not find them among the k nearest.
+
+        A vector that cannot even be read back counts as unfound. k identical copies of a
+        vector, or k near-copies of it (closer than _CROWDED), fill the k places: those count as
+        found.
+        """
+        missed: list[str] = []
+        for i in range(0, len(chunk_ids), _PROBE_BATCH):
+            missed.extend(self._unfound_batch(list(chunk_ids[i : i + _PROBE_BATCH]), k))
+        return missed
+
+    def _unfound_batch(self, ids: list[str], k: int) -> list[str]:
+        """Self-query one batch; split it when Chroma cannot read one of its vectors."""
+
+        def read(col: Collection) -> Any:
+            return col.get(ids=ids, include=["embeddings"])
+
+        try:
+            got = self._call(read)
+        except IndexUnavailableError:
+            raise
+        except Exception:  # chromadb's InternalError "Error finding id": narrow it down
+            if len(ids) == 1:
+                return ids
+            half = len(ids) // 2
+            return self._unfound_batch(ids[:half], k) + self._unfound_batch(ids[half:], k)
+        missed = [cid for cid in ids if cid not in set(got["ids"])]
+        if not got["ids"]:
+            return missed
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+
+        def search(col: Collection) -> Any:
+            return col.query(query_embeddings=vectors, n_results=k, include=["distances"])
+
+        result = self._call(search)
+        for cid, hits, dist in zip(got["ids"], result["ids"], result["distances"], strict=True):
+            # k hits all closer than _CROWDED: near-copies crowd it out of an approximate search
+            # (the same wire story many times over), which is no damage.
+            if cid not in hits and not (len(dist) == k and max(dist) < _CROWDED):
+                missed.append(cid)
+        return missed
+
+    def refresh(self) -> None:
+        """Drop this process's Chroma state; the next call opens a fresh client.
+
+        Embedded Chroma keeps its search index in each process's memory and writes it back to
+        disk as it goes, so a process writing from a stale copy would erase what another
+        process wrote meanwhile. Called under the write lock before writing when another
+        process has written (and by readers to catch up). A server needs nothing of this.
+        """
+        if not self._embedded:
+            return
+        with self._lock:
+            # Threads still using the old collection finish their calls on the old client.
+            self._client, self._collection = None, None
+
+
+def damaged_index_fix(chroma_path: Path) -> str:
+    """Return how to mend a damaged embedded index."""
+    return (
+        f"Restore a backup (`newsbot restore BACKUP`), or delete {chroma_path} and run the "
+        "command again: every story is then re-embedded from the registry."
+    )
+
+
+def _is_damage(exc: BaseException) -> bool:
+    """Tell whether an exception is chromadb (or its Rust core) failing on stored data."""
+    if isinstance(exc, sqlite3.DatabaseError) or type(exc).__name__ == "PanicException":
+        return True
+    return type(exc).__module__.startswith("chromadb") and type(exc).__name__ != "NotFoundError"
 
 
 def scoped_where(
@@ -290,10 +432,17 @@ def scoped_where(
 
 
 def _persistent_client(settings: Settings) -> ClientAPI:
-    """Open the embedded Chroma under data_dir."""
+    """Open the embedded Chroma under data_dir, with its own fresh state read from disk."""
     import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
+    # Workaround: chromadb shares one in-memory state per path within a process and offers no
+    # way to reload it; forgetting the shared entry makes the next client read the disk afresh.
+    # Not stopped: clients still in use by other threads or stores keep working.
+    with SharedSystemClient._refcount_lock:
+        SharedSystemClient._identifier_to_system.pop(str(settings.chroma_path), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(settings.chroma_path), None)
     return chromadb.PersistentClient(
         path=str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False)
     )

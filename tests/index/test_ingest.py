@@ -141,6 +141,6 @@ def test_interrupted_ingestion_is_invisible_then_repaired(
     assert services.registry.count_articles() == 0  # pending rows are never listed or cited
     assert services.registry.pending_article_ids()
     monkeypatch.undo()
-    assert services.ingestor.repair()
+    assert services.repairer.repair()
     assert not services.registry.pending_article_ids()
     assert services.ingest_sources([str(path)]).added

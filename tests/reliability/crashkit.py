@@ -48,12 +48,12 @@ def question(i: int) -> str:
     return f"How much did Q{i:03d}corp raise for photonic chips in Tartu?"
 
 
-def write_stories(path: Path, n: int, sentences: int = 70) -> Path:
-    """Write n generated stories as JSONL, dated two days ago (answers favour recent news)."""
-    day = (date.today() - timedelta(days=2)).isoformat()
-    rng = random.Random(n)
+def write_stories(path: Path, n: int, sentences: int = 70, first: int = 0) -> Path:
+    """Write n generated stories (numbered from `first`) as JSONL, dated two days ago."""
+    day = (date.today() - timedelta(days=2)).isoformat()  # answers favour recent news
+    rng = random.Random(n + first)
     lines = []
-    for i in range(n):
+    for i in range(first, first + n):
         # Varied filler: near-identical chunks would make Chroma's HNSW graph degenerate.
         filler = " ".join(
             f"Analysts at Q{i:03d}corp said {' '.join(rng.sample(_VOCABULARY, 8))} this week."

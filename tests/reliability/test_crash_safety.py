@@ -4,7 +4,8 @@ Each trial copies a data directory holding the two seed stories, starts a real i
 (the fake embedder keeps it fast) for 30 more stories and kills it with SIGKILL after a delay
 stepped across the whole run. The next start (build_services, which runs repair) must leave no
 pending row, the same chunks in the registry and in Chroma for every ready story, no vector of
-any other story, and every story that was indexed before still answering.
+any other story, every stored vector readable and found by a query with itself (top 10), and
+every story that was indexed before still answering.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tests.reliability.crashkit import (
     unanswered,
     write_stories,
 )
+from tests.reliability.vectorcheck import unreadable_and_unfound
 
 TRIALS = 20
 STORIES = 30
@@ -101,6 +103,9 @@ def test_sigkill_at_any_moment_leaves_a_consistent_index(
         where = f"trial {trial}, killed {delay:.2f} s into a {full_run:.2f} s run"
         assert state.problems == [], f"{where}: {state.problems}"
         assert unanswered(services, state.ready, sample=3) == [], where
+        # Counts can agree while search misses vectors: every stored vector must find itself.
+        stored, unreadable, unfound = unreadable_and_unfound(data / "chroma")
+        assert (unreadable, unfound) == ([], []), f"{where}: {stored} vectors"
         outcomes.append(len(state.ready) - 2)
     # The kills landed at varied points: early, in the middle and late in the run (how far a
     # run gets in a given time varies with the machine's load, hence the loose bounds).
@@ -158,7 +163,7 @@ def test_repair_drops_orphan_vectors_and_restores_missing_ones(seeded: Services)
     victim = next(a for a in seeded.registry.list_articles() if a.key_questions)
     seeded.store.delete_article(victim.id)  # e.g. a Chroma server that lost its data
 
-    seeded.ingestor.repair()
+    seeded.repairer.repair()
     state = check_consistent(seeded)
     assert state.problems == []
     assert "ghost" not in seeded.store.chunk_counts()  # type: ignore[attr-defined]
@@ -210,7 +215,7 @@ def test_a_writer_that_died_mid_write_gets_the_index_rebuilt(
     old_collection = seeded.store.collection.id  # type: ignore[attr-defined]
     seeded.registry.set_meta("vectors_writing", "1")
     with caplog.at_level(logging.WARNING):
-        seeded.ingestor.repair()
+        seeded.repairer.repair()
     assert f"rebuilt the vector index from {sum(before.values())} stored vectors" in caplog.text
     assert "re-embedding" not in caplog.text  # the stored vectors were reused, nothing re-encoded
     assert seeded.store.collection.id != old_collection  # type: ignore[attr-defined]
@@ -220,5 +225,5 @@ def test_a_writer_that_died_mid_write_gets_the_index_rebuilt(
     state = check_consistent(seeded)
     assert state.problems == [] and unanswered(seeded, state.ready) == []
     caplog.clear()
-    seeded.ingestor.repair()  # a clean start rebuilds nothing
+    seeded.repairer.repair()  # a clean start rebuilds nothing
     assert "rebuilt" not in caplog.text

@@ -1,0 +1,181 @@
+"""Repair at start and on request: roll back, re-align, and look for vectors search cannot find."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from index.embed import Embedder
+from index.errors import IndexUnavailableError
+from index.ingest import chunk_metadata
+from index.locking import DAMAGED, WriteGuard, damaged
+from index.registry import Registry
+from index.schema import META_TAG_VECTORS
+from index.store import VectorStore
+
+log = logging.getLogger(__name__)
+
+REPAIR_WAIT_S = 30.0  # how long a starting process waits for another one's write to finish
+# Stored vectors self-queried at each start besides those of stories a dead writer touched:
+# enough to catch a torn index (a kill tears many entries at once) in ~0.1 s at 10k chunks.
+START_SAMPLE = 300
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class CheckReport:
+    """What a self-query check found and did."""
+
+    checked: int = 0
+    unfound: list[str] = field(default_factory=list)
+    rebuilt: bool = False
+    reembedded: list[str] = field(default_factory=list)
+    still_unfound: list[str] = field(default_factory=list)
+
+
+class Repairer:
+    """Makes the registry and the vector store agree, and every stored vector findable."""
+
+    def __init__(
+        self, registry: Registry, store: VectorStore, embedder: Embedder, guard: WriteGuard
+    ) -> None:
+        self._registry = registry
+        self._store = store
+        self._embedder = embedder
+        self._guard = guard
+
+    def repair(
+        self, *, wait_s: float = REPAIR_WAIT_S, sample: int = START_SAMPLE,
+        progress: Progress | None = None,
+    ) -> list[str]:  # fmt: skip
+        """Roll back interrupted ingestions and removals, re-align and self-query the store.
+
+        Runs under the write lock, so a story another live process is writing is never taken
+        for an interrupted one. When the lock stays busy or the vector store is unreachable,
+        repair waits for the next start; half-written stories stay invisible meanwhile.
+        Return the ids rolled back.
+        """
+        try:
+            with self._guard.hold(timeout=wait_s):
+                suspect = damaged(self._registry)
+                was_damaged = bool(self._registry.get_meta(DAMAGED))
+                if was_damaged:
+                    self._rebuild(progress)
+                repaired = self._roll_back_pending()
+                self._reconcile()
+                self._tag_libraries()
+                ids = self._sample(sample) | self._chunk_ids_of(suspect)
+                self._check_and_fix(sorted(ids), fix=True, progress=progress)
+                if was_damaged:
+                    self._registry.set_meta(DAMAGED, "")
+        except TimeoutError:
+            log.warning("another process is writing to the index; repair postponed")
+            return []
+        except IndexUnavailableError as exc:
+            log.warning("repair postponed: %s", exc)
+            return []
+        return repaired
+
+    def _tag_libraries(self) -> None:
+        """Give vectors stored before libraries existed their story's library (an upgrade)."""
+        if self._registry.get_meta(META_TAG_VECTORS):
+            tagged = self._store.tag_libraries(self._registry.article_libraries())
+            log.warning("upgrade: gave %d stored vectors their library", tagged)
+            self._registry.set_meta(META_TAG_VECTORS, "")
+
+    def check(
+        self, *, full: bool = False, fix: bool = False, sample: int = START_SAMPLE,
+        progress: Progress | None = None,
+    ) -> CheckReport:  # fmt: skip
+        """Self-query every stored vector (full) or a sample; rebuild on a miss if `fix`."""
+        with self._guard.hold():
+            ids = set(self._store.chunk_ids()) if full else self._sample(sample)
+            return self._check_and_fix(sorted(ids), fix=fix, progress=progress)
+
+    def _check_and_fix(
+        self, ids: list[str], *, fix: bool, progress: Progress | None
+    ) -> CheckReport:
+        """Self-query ids; if some are missed and `fix`, rebuild, then re-embed what still is."""
+        report = CheckReport(checked=len(ids), unfound=self._store.unfound(ids))
+        if not report.unfound or not fix:
+            return report
+        _say(progress, f"{len(report.unfound)} of {len(ids)} checked vectors are not found by "
+             "search: rebuilding the search index from the stored vectors")  # fmt: skip
+        self._rebuild(progress)
+        report.rebuilt = True
+        self._reconcile()  # vectors that could not be read are re-embedded from the registry
+        left = self._store.unfound(report.unfound)
+        if left:
+            stories = sorted({cid.rsplit(":", 1)[0] for cid in left})
+            _say(progress, f"{len(left)} still missed: re-embedding {len(stories)} stories")
+            for article_id in stories:
+                self._reembed(article_id)
+            report.reembedded = stories
+            left = self._store.unfound(left)
+        report.still_unfound = left
+        if left:
+            log.error("%d vectors are still not found by search: %s", len(left), left[:10])
+        return report
+
+    def _rebuild(self, progress: Progress | None) -> None:
+        """Rebuild the search index from the stored vectors, saying so."""
+        total = self._store.count()
+        _say(progress, f"rebuilding the search index from {total} stored vectors…")
+        self._store.recover_after_crash()
+
+    def _sample(self, n: int) -> set[str]:
+        """Return up to n stored chunk ids at random."""
+        if n <= 0:
+            return set()
+        ids = self._store.chunk_ids()
+        return set(ids) if len(ids) <= n else set(random.sample(ids, n))
+
+    def _chunk_ids_of(self, article_ids: set[str]) -> set[str]:
+        """Return the chunk ids the registry holds for the given stories."""
+        return {c.id for a in article_ids for c in self._registry.chunks_of(a)}
+
+    def _roll_back_pending(self) -> list[str]:
+        """Delete every pending story (its writer is gone: we hold the write lock)."""
+        repaired = []
+        for article_id in self._registry.pending_article_ids():
+            self._store.delete_article(article_id)
+            # Keep its review: an interrupted new version must not lift a retraction.
+            self._registry.delete_article(article_id, keep_review=True)
+            repaired.append(article_id)
+            log.warning("rolled back interrupted ingestion of %s", article_id)
+        return repaired
+
+    def _reconcile(self) -> None:
+        """Drop vectors of unknown stories and re-embed ready stories missing vectors."""
+        if self._store.count() == self._registry.count_chunks():
+            return  # the usual case, checked cheaply
+        stored = self._store.chunk_counts()
+        ready = self._registry.ready_chunk_counts()
+        for article_id in sorted(stored.keys() - ready.keys()):
+            log.warning("deleting %d orphan vectors of %s", stored[article_id], article_id)
+            self._store.delete_article(article_id)
+        for article_id, count in sorted(ready.items()):
+            if stored.get(article_id, 0) != count:
+                log.warning("re-embedding the %d chunks of %s (vectors missing)", count, article_id)
+                self._reembed(article_id)
+
+    def _reembed(self, article_id: str) -> None:
+        """Rewrite a ready story's chunk vectors from the registry's copy of its chunks."""
+        article = self._registry.get_article(article_id)
+        chunks = self._registry.chunks_of(article_id)
+        if article is None or not chunks:
+            return
+        vectors = self._embedder.encode([f"{article.title}\n{c.text}" for c in chunks])
+        self._store.delete_article(article_id)
+        self._store.upsert(chunks, vectors, [chunk_metadata(article, c) for c in chunks])
+
+
+def _say(progress: Progress | None, line: str) -> None:
+    """Report a repair step to the progress callback, or log it as a warning."""
+    if progress is None:
+        log.warning("%s", line)
+    else:
+        progress(line)

@@ -1,0 +1,73 @@
+"""Finding 5 of issue 13: damage that counts cannot see is found by self-queries and repaired.
+
+The damage is made the way the two-writer bug made it: Chroma's search index files are put
+back to an older state, so Chroma still counts every vector but cannot find (or read) the
+newer ones. Counts agree with the registry; only looking finds it.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.services import Services, build_services
+from index.settings import Settings
+from tests.fakes import FakeEmbedder
+from tests.reliability.crashkit import SEED_QUESTIONS, unanswered, write_stories
+from tests.reliability.vectorcheck import unreadable_and_unfound
+
+
+def _open(data: Path) -> Services:
+    """Open services with small chunks (many vectors, past Chroma's persistence threshold)."""
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=data, refusal_threshold=0.3, chunk_size=20, chunk_overlap=0,
+        ingest_batch_texts=512,
+    )  # fmt: skip
+    return build_services(settings, embedder=FakeEmbedder())
+
+
+def _segments(chroma: Path) -> list[Path]:
+    """Return Chroma's search index folders (one per segment, named by uuid)."""
+    return [p for p in chroma.iterdir() if p.is_dir()]
+
+
+@pytest.fixture
+def stale(tmp_path: Path) -> Path:
+    """Return a data dir whose search index lacks the second half of its stories."""
+    data = tmp_path / "data"
+    services = _open(data)
+    services.ingest_sources([str(write_stories(tmp_path / "a.jsonl", 30))])
+    services.close()
+    old = tmp_path / "old-index"
+    for seg in _segments(data / "chroma"):
+        shutil.copytree(seg, old / seg.name)
+    services = _open(data)
+    more = write_stories(tmp_path / "b.jsonl", 30, first=100)
+    services.ingest_sources([str(more)])
+    assert services.store.count() == services.registry.count_chunks() > 2000
+    services.close()
+    for seg in _segments(old):
+        shutil.rmtree(data / "chroma" / seg.name)
+        shutil.copytree(seg, data / "chroma" / seg.name)
+    _stored, unreadable, unfound = unreadable_and_unfound(data / "chroma")
+    assert unreadable or unfound, "the damage was not made"
+    return data
+
+
+def test_a_start_finds_and_repairs_what_counts_miss(
+    stale: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        services = _open(stale)
+    try:
+        ready = services.registry.ready_chunk_counts()
+        missed = unanswered(services, {a: 1 for a in ready if a >= "gen100"})
+        assert set(missed) <= set(SEED_QUESTIONS)  # no seed stories in this index
+        chunks = services.registry.count_chunks()
+    finally:
+        services.close()
+    assert unreadable_and_unfound(stale / "chroma") == (chunks, [], [])
+    assert "rebuilding the search index" in caplog.text

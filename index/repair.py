@@ -62,11 +62,13 @@ class Repairer:
             with self._guard.hold(timeout=wait_s):
                 suspect = damaged(self._registry)
                 was_damaged = bool(self._registry.get_meta(DAMAGED))
-                if was_damaged:
-                    self._rebuild(progress)
                 repaired = self._roll_back_pending()
                 self._reconcile()
                 self._tag_libraries()
+                # Rebuilt last: deleting from Chroma's HNSW graph afterwards (rolling back)
+                # can leave a few other vectors unreachable, as the SIGKILL trials showed.
+                if was_damaged:
+                    self._rebuild(progress)
                 ids = self._sample(sample) | self._chunk_ids_of(suspect)
                 self._check_and_fix(sorted(ids), fix=True, progress=progress)
                 if was_damaged:

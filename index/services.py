@@ -166,7 +166,7 @@ def build_services(
     )
     ingestor = Ingestor(registry, store, embedder, settings)
     repairer = Repairer(registry, store, embedder, ingestor.guard)
-    repaired = repairer.repair()
+    repaired = repairer.repair(sample=settings.start_check_sample)
     if repaired:
         log.warning("repaired %d interrupted stories: %s", len(repaired), ", ".join(repaired))
     # The lexical index lives beside the SQLite registry it mirrors, even with a Chroma server.

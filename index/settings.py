@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     chroma_port: int = Field(8000, ge=1, le=65535)
     chroma_ssl: bool = False
     collection: str = Field("newsbot", min_length=3, max_length=63)
+    # Stored vectors self-queried at each start (besides those a dead writer touched); a miss
+    # rebuilds the search index. 0 checks only what a dead writer touched.
+    start_check_sample: int = Field(300, ge=0, le=1_000_000)
 
     # Chunking, in words.
     chunk_size: int = Field(120, ge=20, le=1000)

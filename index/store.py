@@ -286,16 +286,24 @@ class ChromaStore:
         if not self._embedded:
             return
         try:
-            stored = self._read_stored(self.chunk_ids())
+            stored = self.stored(self.chunk_ids())
         except IndexUnavailableError:
             raise
         except Exception:  # a damaged index: start empty, the registry refills it
             log.exception("cannot read the vector index; every story will be re-embedded")
             stored = {f: [] for f in _STORED_FIELDS}
+        self.replace_all(stored)
+        ids = stored["ids"]
+        log.warning("rebuilt the vector index from %d stored vectors", len(ids))
+
+    def replace_all(self, stored: dict[str, list[Any]]) -> None:
+        """Recreate the collection holding exactly the given ids, embeddings, docs, metadatas."""
+        _ = self.collection  # connected, so the old collection can be dropped
         with self._lock:
             client = self._client
             self._collection = None
-        if client is not None:
+        assert client is not None
+        with self._damage_reported():
             _guard(lambda: client.delete_collection(self._name))
         ids = stored["ids"]
         for i in range(0, len(ids), _WRITE_BATCH):
@@ -310,9 +318,8 @@ class ChromaStore:
                 )
 
             self._call(add)
-        log.warning("rebuilt the vector index from %d stored vectors", len(ids))
 
-    def _read_stored(self, ids: list[str]) -> dict[str, list[Any]]:
+    def stored(self, ids: list[str]) -> dict[str, list[Any]]:
         """Return ids, embeddings, documents and metadatas of every chunk that can be read."""
         out: dict[str, list[Any]] = {f: [] for f in _STORED_FIELDS}
         for i in range(0, len(ids), _PROBE_BATCH):
@@ -331,7 +338,7 @@ class ChromaStore:
                     continue
                 half = len(part) // 2
                 for piece in (part[:half], part[half:]):
-                    for f, values in self._read_stored(piece).items():
+                    for f, values in self.stored(piece).items():
                         out[f].extend(values)
                 continue
             for f in _STORED_FIELDS:

@@ -8,7 +8,11 @@ newer ones. Counts agree with the registry; only looking finds it.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +20,7 @@ import pytest
 from index.services import Services, build_services
 from index.settings import Settings
 from tests.fakes import FakeEmbedder
-from tests.reliability.crashkit import SEED_QUESTIONS, unanswered, write_stories
+from tests.reliability.crashkit import ROOT, SEED_QUESTIONS, unanswered, write_stories
 from tests.reliability.vectorcheck import unreadable_and_unfound
 
 
@@ -71,3 +75,27 @@ def test_a_start_finds_and_repairs_what_counts_miss(
         services.close()
     assert unreadable_and_unfound(stale / "chroma") == (chunks, [], [])
     assert "rebuilding the search index" in caplog.text
+
+
+def test_newsbot_check_finds_the_misses_and_repairs_on_request(stale: Path) -> None:
+    def check(*flags: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+        # The start's own sample is off: what `check` reports is what `check` found.
+        env.update(
+            PYTHONPATH=str(ROOT), NEWSBOT_DATA_DIR=str(stale), NEWSBOT_START_CHECK_SAMPLE="0"
+        )
+        return subprocess.run(
+            [sys.executable, "-m", "tests.reliability.cli_worker", "check", *flags], cwd=ROOT,
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    found = check("--full")
+    assert found.returncode == 1, found.stdout + found.stderr
+    total, missed = re.search(r"checked (\d+) vectors: (\d+) not found", found.stdout).groups()  # type: ignore[union-attr]
+    assert int(total) > 2000 and int(missed) > 500
+    fixed = check("--full", "--repair")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "rebuilding the search index" in fixed.stderr and "0 still not found" in fixed.stdout
+    again = check("--full")
+    assert again.returncode == 0 and f"checked {total} vectors: 0 not found" in again.stdout
+    assert unreadable_and_unfound(stale / "chroma")[1:] == ([], [])

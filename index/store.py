@@ -38,8 +38,7 @@ HTTP_TIMEOUT = 30.0
 # A stored vector queried with itself must come back among this many nearest chunks.
 SELF_QUERY_K = 10
 # Distances below this are the same vector (a chunk whose text appears twice).
-# Cosine distance under which k stored neighbours make a self-query ambiguous, not failed.
-_CROWDED = 0.1
+_SAME = 1e-5
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,8 +358,7 @@ class ChromaStore:
         """Return the chunks whose own stored vector does not find them among the k nearest.
 
         A vector that cannot even be read back counts as unfound. k identical copies of a
-        vector, or k near-copies of it (closer than _CROWDED), fill the k places: those count as
-        found.
+        vector (the same text stored k times) fill the k places: those count as found.
         """
         missed: list[str] = []
         for i in range(0, len(chunk_ids), _PROBE_BATCH):
@@ -392,9 +390,7 @@ class ChromaStore:
 
         result = self._call(search)
         for cid, hits, dist in zip(got["ids"], result["ids"], result["distances"], strict=True):
-            # k hits all closer than _CROWDED: near-copies crowd it out of an approximate search
-            # (the same wire story many times over), which is no damage.
-            if cid not in hits and not (len(dist) == k and max(dist) < _CROWDED):
+            if cid not in hits and sum(d < _SAME for d in dist) < k:
                 missed.append(cid)
         return missed
 

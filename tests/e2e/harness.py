@@ -203,9 +203,15 @@ def digest_slot() -> datetime:
 
 
 def launch(
-    emulator: Emulator, site: Server, home: Path, settings: dict[str, str] | None = None
+    emulator: Emulator,
+    site: Server,
+    home: Path,
+    settings: dict[str, str] | None = None,
+    *,
+    sync_guild: int | None = GUILD_ID,
 ) -> Iterator[Harness]:
-    """Index the samples, publish the commands, run the bot (with extra settings) until closed."""
+    """Index the samples, publish the commands (to one server, or globally with None), run the
+    bot (with extra settings) until closed."""
     slot = digest_slot()
     clock_file = home / "now.txt"
     clock_file.write_text((slot - timedelta(hours=1)).isoformat(), encoding="utf-8")
@@ -232,7 +238,8 @@ def launch(
     # emulator (in its own data dir, so the two never share the SQLite file or Chroma).
     ingest = newsbot(["ingest", str(SAMPLES_DIR)], env, home)
     sync_env = env | {"NEWSBOT_DATA_DIR": str(home / "sync")}
-    sync = newsbot(["sync", "--guild", str(GUILD_ID)], sync_env, home)
+    scope = [] if sync_guild is None else ["--guild", str(sync_guild)]
+    sync = newsbot(["sync", *scope], sync_env, home)
     finish(sync, "newsbot sync")
     finish(ingest, "newsbot ingest")
     samples = stored_titles(home / "data")

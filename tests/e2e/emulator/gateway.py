@@ -130,7 +130,8 @@ class Gateway:
         self.current = conn
         ready = self.world.ready(self.session.id, self.resume_url)
         await self.dispatch("READY", ready)
-        await self.dispatch("GUILD_CREATE", self.world.guild_create())
+        for guild_id in self.world.guild_ids():
+            await self.dispatch("GUILD_CREATE", self.world.guild_create(guild_id))
 
     async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
         """Replay what the bot missed since its last sequence number, then RESUMED."""

@@ -209,23 +209,24 @@ def interaction_payload(
     Components (3) and modals opened from a component (5) carry the message the component is on.
     """
     channel = world.channel(channel_id)
+    guild_id = world.guild_of(channel_id)
     payload = {
         "id": str(world.ids.next()),
         "application_id": str(APP_ID),
         "type": kind,
         "token": secrets.token_urlsafe(48),
         "version": 1,
-        "guild_id": str(GUILD_ID),
-        "guild": {"id": str(GUILD_ID), "locale": "en-US", "features": []},
+        "guild_id": str(guild_id),
+        "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
         "channel_id": str(channel_id),
         "channel": channel,
         "member": person.member(with_permissions=True),
         "data": data,
-        "app_permissions": str(world.roles()[0]["permissions"]),
+        "app_permissions": str(world.roles(guild_id)[0]["permissions"]),
         "locale": "en-US",
         "guild_locale": "en-US",
         "entitlements": [],
-        "authorizing_integration_owners": {"0": str(GUILD_ID)},
+        "authorizing_integration_owners": {"0": str(guild_id)},
         "context": 0,
         "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
     }

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.e2e.emulator.world import APP_ID, GUILD_ID, Person, World, iso_now
+from tests.e2e.emulator.world import APP_ID, Person, World, iso_now
 
 DEFAULT = 0
 REPLY = 19
@@ -68,7 +68,7 @@ class MessageStore:
         message: dict[str, Any] = {
             "id": str(message_id),
             "channel_id": str(channel_id),
-            "guild_id": str(GUILD_ID),
+            "guild_id": str(self.world.guild_of(channel_id)),
             "type": DEFAULT,
             "author": person.member()["user"],
             "member": {k: v for k, v in person.member().items() if k != "user"},

@@ -25,7 +25,7 @@ from tests.e2e.emulator.messages import MessageStore
 from tests.e2e.emulator.recorder import Call, Recorder
 from tests.e2e.emulator.replies import Reply, read_body, response
 from tests.e2e.emulator.validation import EPHEMERAL, MessageKind
-from tests.e2e.emulator.world import APP_ID, GUILD_ID, World, known_person
+from tests.e2e.emulator.world import APP_ID, World, known_person
 
 API = "/api/v10"
 UNAUTHORIZED = Refusal(401, {"message": "401: Unauthorized", "code": 0})
@@ -149,7 +149,8 @@ class Rest:
         guild = request.match_info.get("guild")
         if guild is None:
             return None
-        return GUILD_ID if guild == str(GUILD_ID) else MISSING_ACCESS
+        known = {str(g): g for g in self.world.guild_ids()}
+        return known.get(guild, MISSING_ACCESS)
 
     async def get_commands(self, request: web.Request, body: Any) -> Reply:
         """List the published commands of a scope."""

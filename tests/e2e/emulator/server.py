@@ -41,8 +41,8 @@ HOST = "127.0.0.1"  # never anything else: the emulator and the bot talk over lo
 class Emulator:
     """A loopback Discord: REST under /api/v10, the gateway at /gateway, everything recorded."""
 
-    def __init__(self, heartbeat_ms: int = 1000) -> None:
-        self.world = World()
+    def __init__(self, heartbeat_ms: int = 1000, *, second_guild: bool = False) -> None:
+        self.world = World(second_guild=second_guild)
         self.recorder = Recorder()
         self.ledger = Ledger()
         self.book = CommandBook(self.world)

@@ -20,6 +20,10 @@ DIGEST_CHANNEL_ID = 300_000_000_000_000_002
 MOD_ROLE_ID = 400_000_000_000_000_001
 MEMBER_ROLE_ID = 400_000_000_000_000_002
 DIGEST_ROLE_ID = 400_000_000_000_000_003  # members opt into it to be pinged with the digest
+# A second server (only in a World made with second_guild=True): its own channels, no roles.
+OTHER_GUILD_ID = 200_000_000_000_000_002
+OTHER_GENERAL_CHANNEL_ID = 300_000_000_000_000_011
+OTHER_DIGEST_CHANNEL_ID = 300_000_000_000_000_012
 
 # Permission bits (https://discord.com/developers/docs/topics/permissions).
 VIEW_CHANNEL = 1 << 10
@@ -132,6 +136,7 @@ class World:
     """The application, bot user and server the emulator serves, and the bot's DM channels."""
 
     token: str = TOKEN
+    second_guild: bool = False  # a second server, for tests of what each server sees
     ids: Snowflakes = field(default_factory=Snowflakes)
     _dms: dict[int, dict[str, Any]] = field(default_factory=dict)  # by recipient id
     _closed_dms: set[int] = field(default_factory=set)  # members who accept no DMs from the bot
@@ -159,8 +164,22 @@ class World:
             "summary": "",
         }
 
-    def roles(self) -> list[dict[str, Any]]:
-        """Return the server's roles: @everyone, a moderator role and a member role."""
+    def guild_ids(self) -> tuple[int, ...]:
+        """Return the servers the bot is in."""
+        return (GUILD_ID, OTHER_GUILD_ID) if self.second_guild else (GUILD_ID,)
+
+    def guild_of(self, channel_id: int) -> int:
+        """Return the server a channel belongs to (the first server for DMs and unknowns)."""
+        for guild_id in self.guild_ids():
+            if any(int(c["id"]) == channel_id for c in self.channels(guild_id)):
+                return guild_id
+        return GUILD_ID
+
+    def roles(self, guild_id: int = GUILD_ID) -> list[dict[str, Any]]:
+        """Return a server's roles: @everyone, a moderator role and a member role (the second
+        server has @everyone only)."""
+        if guild_id == OTHER_GUILD_ID:
+            return [_role(OTHER_GUILD_ID, "@everyone", EVERYONE_PERMISSIONS, 0)]
         return [
             _role(GUILD_ID, "@everyone", EVERYONE_PERMISSIONS, 0),
             _role(MOD_ROLE_ID, "Moderators", 0, 2),
@@ -168,8 +187,13 @@ class World:
             _role(DIGEST_ROLE_ID, "Digest readers", 0, 1) | {"mentionable": True},
         ]
 
-    def channels(self) -> list[dict[str, Any]]:
-        """Return the server's text channels."""
+    def channels(self, guild_id: int = GUILD_ID) -> list[dict[str, Any]]:
+        """Return a server's text channels."""
+        if guild_id == OTHER_GUILD_ID:
+            return [
+                _text_channel(OTHER_GENERAL_CHANNEL_ID, "other-general", 0),
+                _text_channel(OTHER_DIGEST_CHANNEL_ID, "other-digest", 1),
+            ]
         return [
             _text_channel(GENERAL_CHANNEL_ID, "general", 0),
             _text_channel(DIGEST_CHANNEL_ID, "ai-news-digest", 1),
@@ -177,9 +201,10 @@ class World:
 
     def channel(self, channel_id: int) -> dict[str, Any] | None:
         """Return one channel object (with its guild_id, as REST sends it), or None."""
-        for channel in self.channels():
-            if int(channel["id"]) == channel_id:
-                return channel | {"guild_id": str(GUILD_ID)}
+        for guild_id in self.guild_ids():
+            for channel in self.channels(guild_id):
+                if int(channel["id"]) == channel_id:
+                    return channel | {"guild_id": str(guild_id)}
         with self._lock:
             return next((dict(c) for c in self._dms.values() if int(c["id"]) == channel_id), None)
 
@@ -220,12 +245,15 @@ class World:
         with self._lock:
             return user_id in self._closed_dms
 
-    def guild_create(self) -> dict[str, Any]:
-        """Return the full GUILD_CREATE payload."""
+    def guild_create(self, guild_id: int = GUILD_ID) -> dict[str, Any]:
+        """Return the full GUILD_CREATE payload of a server."""
         bot_member = Person(APP_ID, "newsbot-e2e").member() | {"user": self.bot_user()}
+        members = [bot_member, MODERATOR.member(), ADMIN.member(), member_person(0).member()]
+        if guild_id == OTHER_GUILD_ID:
+            members = [bot_member, ADMIN.member(), member_person(0).member()]
         return {
-            "id": str(GUILD_ID),
-            "name": "newsbot e2e server",
+            "id": str(guild_id),
+            "name": "newsbot e2e server" if guild_id == GUILD_ID else "another e2e server",
             "icon": None,
             "splash": None,
             "discovery_splash": None,
@@ -236,13 +264,13 @@ class World:
             "verification_level": 1,
             "default_message_notifications": 1,
             "explicit_content_filter": 0,
-            "roles": self.roles(),
+            "roles": self.roles(guild_id),
             "emojis": [],
             "stickers": [],
             "features": [],
             "mfa_level": 0,
             "application_id": None,
-            "system_channel_id": str(GENERAL_CHANNEL_ID),
+            "system_channel_id": self.channels(guild_id)[0]["id"],
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "vanity_url_code": None,
@@ -256,10 +284,10 @@ class World:
             "joined_at": "2024-01-01T00:00:00+00:00",
             "large": False,
             "unavailable": False,
-            "member_count": 4,
+            "member_count": len(members),
             "voice_states": [],
-            "members": [bot_member, MODERATOR.member(), ADMIN.member(), member_person(0).member()],
-            "channels": self.channels(),
+            "members": members,
+            "channels": self.channels(guild_id),
             "threads": [],
             "presences": [],
             "stage_instances": [],
@@ -272,7 +300,7 @@ class World:
         return {
             "v": 10,
             "user": self.bot_user(),
-            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "guilds": [{"id": str(g), "unavailable": True} for g in self.guild_ids()],
             "session_id": session_id,
             "resume_gateway_url": resume_url,
             "application": {"id": str(APP_ID), "flags": 0},

@@ -18,14 +18,29 @@ _ANGLE_SYNTAX = re.compile(r"<(?=[@#:/]|[at]:)")
 _MASKED_LINK = re.compile(r"\]\s*\(")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _BAD_URL_CHARS = re.compile(r"[\s<>\"'`\\\x00-\x1f\x7f]")
-# Invites are linked even without a scheme ("discord.gg/abc").
-_INVITE = re.compile(r"(?i)\b(discord(?:app)?)\.(?=(?:gg|com|io|me|li)/)")
+# Discord links "scheme://..." anywhere, and "<scheme:/...>" autolinks with one slash.
+_SCHEME_SLASH = re.compile(r":(?=[/\\])")
+# Discord's own domains open invites, gifts and templates even without a scheme
+# ("discord.gg/abc", "DISCORDAPP.com/invite/abc", "discord.gift/xyz"), so the dot is broken.
+# Look-alike dots (ideographic, full-width, halfwidth) and spaced-out spellings count too.
+_DISCORD_DOMAIN = re.compile(
+    r"(?i)\b(?:discord(?:app)?|dsc)\s*([.\u3002\uff0e\uff61])"
+    r"(?=\s*(?:gg|gift|gifts|com|io|me|li|new|net)\b)"
+)
+
+
+def break_links(text: str) -> str:
+    """Return text whose bare links and invites are not clickable: a zero-width space follows
+    the ":" of every "scheme:/" and precedes the "." of Discord's own domains (the text reads
+    the same; README "Links in quoted text")."""
+    text = _SCHEME_SLASH.sub(":" + ZWSP, text)
+    return _DISCORD_DOMAIN.sub(lambda m: m.group(0)[:-1] + ZWSP + m.group(1), text)
 
 
 def escape_text(text: str) -> str:
-    """Return text that renders literally: no Markdown, mentions, masked links, tags or
+    """Return text that renders literally: no Markdown, mentions, links, invites, tags or
     direction overrides (which make a title or question read differently from what it says)."""
-    text = _BIDI.sub("", text)
+    text = break_links(_BIDI.sub("", text))
     text = discord.utils.escape_markdown(text)
     text = discord.utils.escape_mentions(text)
     text = _ANGLE_SYNTAX.sub("<" + ZWSP, text)
@@ -53,13 +68,7 @@ def safe(text: str | None, limit: int, placeholder: str = "") -> str:
 
 
 def member_text(text: str | None, limit: int, placeholder: str = "") -> str:
-    """Return text a member typed (a question, a reason) like `safe`, with every link broken,
-    so nobody can make the bot post a clickable link by asking or voting."""
-    if not text or not text.strip():
-        return placeholder
-    # "scheme://" becomes a live link wherever it appears in a message or an embed field.
-    text = text.replace("://", ":" + ZWSP + "//")
-    text = _INVITE.sub(lambda m: m.group(1) + ZWSP + ".", text)
+    """Return text a member typed (a question, a reason) exactly like story text (`safe`)."""
     return safe(text, limit, placeholder)
 
 

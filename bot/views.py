@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord import app_commands
 
 from bot import limits
 from bot.checks import GuildNotServed, NotModerator, guild_served, member_is_moderator
@@ -242,6 +243,9 @@ async def submit_vote(
 ) -> None:
     """Record a member's vote (off the event loop) and thank them privately."""
     bot: NewsBot = interaction.client
+    votes = getattr(bot.get_cog("Feedback"), "votes", None)  # the Feedback cog's cooldowns
+    if votes is not None and (bucket := votes.hit(interaction.user.id)) is not None:
+        raise app_commands.CommandOnCooldown(bucket, votes.retry_after(interaction.user.id))
     await interaction.response.defer(ephemeral=True, thinking=True)
     # Only an answer given in this server takes the vote (its question log is its own).
     vote = await bot.run_core(

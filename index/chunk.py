@@ -20,6 +20,12 @@ _ABBREVIATIONS = frozenset({
 })
 # fmt: on
 _WORD = re.compile(r"\S+")
+# The longest "sentence" kept whole, in characters. Real sentences are far shorter; a longer one
+# is a list, a table or a file without punctuation, and is cut at spaces (or anywhere, if it has
+# none) so a chunk, an embedding input and an excerpt stay bounded. Pieces stay verbatim.
+MAX_SENTENCE_CHARS = 1_000
+# A chunk of `size` words holds at most size * CHARS_PER_WORD characters (news averages ~6).
+CHARS_PER_WORD = 12
 
 
 def _ends_with_abbreviation(text: str) -> bool:
@@ -51,7 +57,21 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     stripped = segment.strip()
     if stripped:
         offset = start + (len(segment) - len(segment.lstrip()))
-        yield offset, offset + len(stripped)
+        yield from _capped(text, offset, offset + len(stripped))
+
+
+def _capped(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Yield the span in pieces of at most MAX_SENTENCE_CHARS, cut at the last space if any."""
+    while end - start > MAX_SENTENCE_CHARS:
+        limit = start + MAX_SENTENCE_CHARS
+        cut = text.rfind(" ", start + 1, limit + 1)
+        cut = cut if cut > start else limit
+        yield start, cut
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        yield start, end
 
 
 def split_sentences(text: str) -> list[str]:
@@ -113,10 +133,14 @@ def _windows(
 ) -> Iterator[list[tuple[int, int]]]:
     """Group sentence spans into windows of about `size` words overlapping by `overlap` words."""
     counts = [word_count(text[s:e]) for s, e in spans]
+    # Words alone do not bound a chunk: a 1,000-character cut of a space-less text is one word.
+    max_chars = size * CHARS_PER_WORD
     i = 0
     while i < len(spans):
         j, words = i, 0
-        while j < len(spans) and (words < size or j == i):
+        while j < len(spans) and (
+            (words < size and spans[j][1] - spans[i][0] < max_chars) or j == i
+        ):
             words += counts[j]
             j += 1
         yield spans[i:j]

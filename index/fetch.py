@@ -10,9 +10,11 @@ import socket
 import time
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
+from index.deadline import DeadlinePassed, call_within, deadline_transport, remaining
 from index.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -78,17 +80,24 @@ def fetch_url(url: str, policy: FetchPolicy) -> FetchedPage:
     """Download a public web page, following and re-checking at most max_redirects redirects."""
     deadline = time.monotonic() + policy.timeout_s
     current = url
-    for _hop in range(policy.max_redirects + 1):
-        target = _check_url(current, policy, origin=url)
-        result = _get(target, policy, deadline, origin=url)
-        if isinstance(result, FetchedPage):
-            return result
-        log.debug("redirect from %s to %s", current, result)
-        current = result
+    secure = False
+    try:
+        for _hop in range(policy.max_redirects + 1):
+            target = _check_url(current, policy, deadline, origin=url)
+            if secure and target.url.scheme != "https":
+                raise FetchError(url, "refused: the page redirects from https to plain http")
+            secure = target.url.scheme == "https"
+            result = _get(target, policy, deadline, origin=url)
+            if isinstance(result, FetchedPage):
+                return result
+            log.debug("redirect from %s to %s", current, result)
+            current = result
+    except DeadlinePassed as exc:
+        raise FetchError(url, f"timed out after {policy.timeout_s:g} s") from exc
     raise FetchError(url, f"too many redirects (more than {policy.max_redirects})")
 
 
-def _check_url(url: str, policy: FetchPolicy, *, origin: str) -> _Target:
+def _check_url(url: str, policy: FetchPolicy, deadline: float, *, origin: str) -> _Target:
     """Parse url once and refuse anything but http(s) to a public address."""
     try:
         parsed = httpx.URL(url)
@@ -104,7 +113,7 @@ def _check_url(url: str, policy: FetchPolicy, *, origin: str) -> _Target:
     port = parsed.port or _DEFAULT_PORTS[parsed.scheme]
     if not 0 < port < 65536:
         raise FetchError(origin, f"refused: {port} is not a valid port")
-    addresses = _resolve(host, port, origin)
+    addresses = _resolve(host, port, deadline, origin)
     for address in addresses:
         _check_address(address, port, policy, origin)
     # Prefer IPv4: many hosts publish AAAA records but this machine may have no IPv6 route.
@@ -112,7 +121,7 @@ def _check_url(url: str, policy: FetchPolicy, *, origin: str) -> _Target:
     return _Target(url=parsed, host=host, address=chosen)
 
 
-def _resolve(host: str, port: int, origin: str) -> list[IPAddress]:
+def _resolve(host: str, port: int, deadline: float, origin: str) -> list[IPAddress]:
     """Return every address host stands for, with a single DNS lookup."""
     try:
         return [ipaddress.ip_address(host)]
@@ -121,7 +130,7 @@ def _resolve(host: str, port: int, origin: str) -> list[IPAddress]:
     if _NUMERIC_HOST.match(host):
         raise FetchError(origin, f"refused: {host} is an unusual spelling of an IP address")
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = call_within(deadline, _lookup, host, port)
     except (OSError, UnicodeError) as exc:
         raise FetchError(origin, f"could not find the host {host}") from exc
     addresses: list[IPAddress] = []
@@ -133,6 +142,11 @@ def _resolve(host: str, port: int, origin: str) -> list[IPAddress]:
     if not addresses:
         raise FetchError(origin, f"could not find the host {host}")
     return addresses
+
+
+def _lookup(host: str, port: int) -> list[Any]:
+    """Ask the system resolver for host's stream addresses."""
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
 
 def _check_address(address: IPAddress, port: int, policy: FetchPolicy, origin: str) -> None:
@@ -195,9 +209,7 @@ def _category(address: IPAddress) -> str | None:
 
 def _get(target: _Target, policy: FetchPolicy, deadline: float, origin: str) -> FetchedPage | str:
     """Request one hop; return the page, or the absolute URL a redirect points to."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise FetchError(origin, f"timed out after {policy.timeout_s:g} s")
+    left = remaining(deadline)
     # No second DNS lookup can rebind: the request goes to the checked IP literal, while the
     # Host header and the "sni_hostname" extension (httpcore's documented way to connect to an
     # explicit IP) keep the name, so TLS still sends SNI and verifies the certificate for it.
@@ -210,9 +222,13 @@ def _get(target: _Target, policy: FetchPolicy, deadline: float, origin: str) -> 
     extensions = {"sni_hostname": target.host} if target.url.scheme == "https" else {}
     # trust_env=False: no proxy variables or .netrc credentials may redirect or decorate us.
     # A fresh client per hop: a pooled connection is never reused under another host name.
+    # The transport clamps every connect, read and write to the deadline (see index.deadline).
+    transport = deadline_transport(deadline)
     try:
         with (
-            httpx.Client(trust_env=False, timeout=httpx.Timeout(remaining)) as client,
+            httpx.Client(
+                trust_env=False, timeout=httpx.Timeout(left), transport=transport
+            ) as client,
             client.stream(
                 "GET", target.connect_url(), headers=headers, extensions=extensions
             ) as response,

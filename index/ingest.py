@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -213,11 +213,18 @@ class Ingestor:
         )  # fmt: skip
         if not any(c.kind == "body" for c in chunks):
             raise IngestError(doc.origin, "no article text left after removing boilerplate")
+        if len(chunks) > s.story_max_chunks:
+            raise IngestError(doc.origin, f"the story makes {len(chunks):,} chunks, over the cap "
+                              f"of {s.story_max_chunks:,} (NEWSBOT_STORY_MAX_CHUNKS)")  # fmt: skip
         article = replace(article, chunk_count=len(chunks))
         return _Prepared(article, chunks, _sentence_keys(article, chunks), stored_hash is not None)
 
     def _build_article(self, doc: RawDocument, added_by: str | None, library: int) -> Article:
         """Parse a raw document into an Article with its id and content hash."""
+        cap = self._settings.story_max_chars
+        if len(doc.text) > cap:  # before parsing: a huge text must cost nothing more
+            raise IngestError(doc.origin, f"the story is {len(doc.text):,} characters long, over "
+                              f"the cap of {cap:,} (NEWSBOT_STORY_MAX_CHARS)")  # fmt: skip
         meta, _ = split_front_matter(doc.text)
         story = parse_story(
             doc.text, title=doc.title, source=doc.source, published=doc.published,
@@ -225,6 +232,10 @@ class Ingestor:
         )  # fmt: skip
         if len(story.text.strip()) < MIN_TEXT_CHARS:
             raise IngestError(doc.origin, "the story is empty or too short after cleaning")
+        # Allow tomorrow: a story dated in a time zone ahead of UTC is not from the future.
+        if story.published and story.published > (datetime.now(UTC) + timedelta(days=1)).date():
+            raise IngestError(doc.origin, f"the published date {story.published:%Y-%m-%d} is in "
+                              "the future; fix it or leave it out")  # fmt: skip
         url = doc.url or meta.get("url")
         if url and not web_url(url):
             raise IngestError(doc.origin, "the link is not a valid http:// or https:// address")

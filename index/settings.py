@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # Chunking, in words.
     chunk_size: int = Field(120, ge=20, le=1000)
     chunk_overlap: int = Field(30, ge=0, le=500)
+    # Per-story caps, so one story cannot take minutes and gigabytes to index: characters of
+    # text (checked before parsing) and chunks (after chunking). Longer stories are refused.
+    story_max_chars: int = Field(200_000, ge=1_000, le=20_000_000)
+    story_max_chunks: int = Field(500, ge=1, le=100_000)
 
     # Retrieval and answering: hybrid fuses BM25 and dense rankings.
     retriever: Literal["hybrid", "dense", "bm25"] = "hybrid"

@@ -64,6 +64,9 @@ def _from_file(path: Path) -> Iterator[RawDocument | IngestError]:
     except IngestError as exc:
         yield exc
         return
+    if not text.strip():  # said plainly, not "too short" nor (for JSONL) silently nothing
+        yield IngestError(origin, "the file is empty" + ("" if not text else " (only blank lines)"))
+        return
     if suffix in JSONL_SUFFIXES:
         yield from parse_jsonl(text, origin)
     elif suffix in HTML_SUFFIXES:

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import GuildNotServed, guild_served, moderator_only, moderator_roles
+from bot.checks import GuildNotServed, UserCooldowns, guild_served, moderator_only, moderator_roles
 from bot.client import NewsBot
 from bot.errors import report_error
 from bot.feedback_embeds import negative_feedback_embed, page_count
@@ -26,6 +26,8 @@ from index import feedback
 
 NONE = discord.AllowedMentions.none()
 REASON_FORM = re.compile(REASON_TEMPLATE)
+# Votes per member: 5 a minute is more than anyone reads answers; past it, votes are spam.
+VOTE_RATE, VOTE_PER = 5, 60.0
 
 
 class Feedback(commands.Cog):
@@ -33,6 +35,8 @@ class Feedback(commands.Cog):
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
+        # submit_vote (bot/views.py) counts every 👍 and every submitted 👎 form against these.
+        self.votes = UserCooldowns(VOTE_RATE, VOTE_PER)
 
     async def cog_load(self) -> None:
         """Listen for vote buttons on every answer ever posted, from before a restart too."""

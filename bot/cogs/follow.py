@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import limits
-from bot.checks import ask_cooldown
+from bot.checks import UserCooldowns, ask_cooldown
 from bot.client import NewsBot
 from bot.embeds import answer_embed
 from bot.follow_embeds import (
@@ -32,6 +32,9 @@ from index.follows import Follow, FollowUpdate, question_key
 log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
+# /follows and /unfollow each read or write the registry: a member may run either 5 times in
+# 30 s (/follow shares the /ask cooldown, since it answers the question too).
+LIST_RATE, LIST_PER = 5, 30.0
 # How often stories are checked until cog_load applies NEWSBOT_FOLLOW_CHECK_SECONDS.
 CHECK_EVERY_SECONDS = 60.0
 Outcome = Literal["sent", "skipped", "retry"]
@@ -47,6 +50,7 @@ class Follows(commands.Cog):
         # cog changes follows, so the cache stays exact after cog_load fills it.
         self.mine: dict[int, list[Follow]] = {}
         self._checking = asyncio.Lock()  # one check (and delivery) at a time
+        self.list_cooldowns = UserCooldowns(LIST_RATE, LIST_PER)
 
     async def cog_load(self) -> None:
         """Load every follow, then start looking for new answers."""
@@ -99,6 +103,7 @@ class Follows(commands.Cog):
     @app_commands.describe(question="A question you follow")
     async def unfollow(self, interaction: discord.Interaction[NewsBot], question: str) -> None:
         """Stop following a question."""
+        self._slow_down(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         gone = await self.bot.run_core(self.service.unfollow, interaction.user.id, question)
         await self._reload(interaction.user.id)
@@ -109,10 +114,18 @@ class Follows(commands.Cog):
             allowed_mentions=NONE,
         )
 
+    def _slow_down(self, interaction: discord.Interaction[NewsBot]) -> None:
+        """Raise CommandOnCooldown when a member ran /follows or /unfollow too often."""
+        bucket = self.list_cooldowns.hit(interaction.user.id)
+        if bucket is not None:
+            wait = self.list_cooldowns.retry_after(interaction.user.id)
+            raise app_commands.CommandOnCooldown(bucket, wait)
+
     @app_commands.command(name="follows")
     @app_commands.guild_only()
     async def follows(self, interaction: discord.Interaction[NewsBot]) -> None:
         """List the questions you follow (only you see it)."""
+        self._slow_down(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self._reload(interaction.user.id)
         settings = self.bot.services.servers.for_guild(interaction.guild_id)

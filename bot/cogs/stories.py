@@ -38,6 +38,7 @@ from bot.embeds import (
     story_list_embed,
     story_preview_embed,
 )
+from bot.errors import APOLOGY, user_message
 from bot.views import ConfirmView, PagedView, StoryModal, send_pages
 from index.errors import IngestError
 from index.models import RawDocument
@@ -46,8 +47,21 @@ from index.review import NOTE_MAX_CHARS
 log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
+# An interaction's follow-ups work for 15 minutes: a story still indexing after 10 is reported
+# by DM instead (the caps in index/settings.py keep this rare).
+REPLY_WITHIN_S = 600.0
+STILL_INDEXING = "Still indexing this story: I'll send you the preview by DM when it is done."
+INDEXED_LATE = "The story you added is indexed now:"
 CACHE_MAX_AGE = 60.0  # seconds before autocomplete refreshes titles (stories added by the CLI)
 LIBRARY_HELP = "server: this server's stories · shared: the shared library (operator servers)"
+
+
+async def _dm(user: discord.User | discord.Member, **message: Any) -> None:
+    """Send a moderator a private message; log when their DMs are closed."""
+    try:
+        await user.send(allowed_mentions=NONE, **message)
+    except discord.HTTPException:
+        log.warning("could not DM %s the result of a background indexing", user.id)
 
 
 def added_by(user: discord.abc.User) -> str:
@@ -62,6 +76,8 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
+        self.reply_within_s = REPLY_WITHIN_S
+        self._later: set[asyncio.Task[None]] = set()  # background reports (kept referenced)
         # Per library, what autocomplete serves from memory, and when it was read.
         self.titles: dict[int, list[StoryRef]] = {}
         self._titles_at: dict[int, float] = {}
@@ -149,13 +165,36 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
                 allowed_mentions=NONE,
             )  # fmt: skip
             return
-        outcome, article = await self.bot.run_core(
-            stories.add, doc, library, added_by(interaction.user)
+        work = asyncio.ensure_future(
+            self.bot.run_core(stories.add, doc, library, added_by(interaction.user))
         )
+        try:  # shield: past the deadline the indexing goes on, and reports by DM
+            outcome, article = await asyncio.wait_for(asyncio.shield(work), self.reply_within_s)
+        except TimeoutError:
+            await interaction.followup.send(STILL_INDEXING, ephemeral=True, allowed_mentions=NONE)
+            later = asyncio.create_task(self._report_later(interaction.user, work, library))
+            self._later.add(later)
+            later.add_done_callback(self._later.discard)
+            return
         await self.refresh_titles(library)
         await interaction.followup.send(
             embed=story_preview_embed(article, outcome), ephemeral=True, allowed_mentions=NONE
         )
+
+    async def _report_later(
+        self, user: discord.User | discord.Member, work: asyncio.Future[Any], library: int
+    ) -> None:
+        """DM the moderator the preview (or the reason) of a story indexed past the deadline."""
+        try:
+            outcome, article = await work
+        except Exception as exc:  # the interaction is gone: the reason goes by DM instead
+            text = user_message(exc)
+            if text is None:
+                log.error("indexing in the background failed", exc_info=exc)
+            await _dm(user, content=f"Indexing failed: {text or APOLOGY}")
+            return
+        await self.refresh_titles(library)
+        await _dm(user, content=INDEXED_LATE, embed=story_preview_embed(article, outcome))
 
     async def _replace(
         self, interaction: discord.Interaction[Any], doc: RawDocument, library: int

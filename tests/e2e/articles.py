@@ -73,3 +73,27 @@ def long_article(paragraphs: int = 80) -> str:
         f'<meta property="article:published_time" content="{_published(1)}">'
         f"</head><body><article><h1>{LONG_TITLE}</h1>{''.join(body)}</article></body></html>"
     )
+
+
+LINKY_PATH = "/news/quokka-mail"
+LINKY_SOURCE = "https://news.example/quokka-mail"  # the page's canonical link: its source
+LINKY_LINKS = ("https://evil.example/phish", "discord.gg/evilinvite", "discord.com/invite/evil")
+
+
+def linky_article() -> str:
+    """Return a story whose title, publisher and text carry bare links and invites."""
+    links = " ".join(LINKY_LINKS)
+    paragraphs = "".join(
+        f"<p>Quokka robots deliver mail in Perth every morning, officials said, via {link}."
+        " The council said the robots handle parcels and letters on twelve routes.</p>"
+        for link in LINKY_LINKS
+    )
+    return (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        f"<title>Quokka robots deliver mail {links} | Wire</title>"
+        f'<meta property="og:site_name" content="Wire discord.gg/publisher">'
+        f'<meta property="article:published_time" content="{_published(2)}">'
+        f'<link rel="canonical" href="{LINKY_SOURCE}">'
+        f"</head><body><article><h1>Quokka robots deliver mail {links}</h1>{paragraphs}"
+        "</article></body></html>"
+    )

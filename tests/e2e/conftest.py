@@ -9,9 +9,11 @@ import pytest
 from tests.e2e.articles import (
     FINE_PATH,
     FRESH_PATH,
+    LINKY_PATH,
     LONG_PATH,
     fine_article,
     fresh_article,
+    linky_article,
     long_article,
 )
 from tests.e2e.emulator import Emulator
@@ -35,6 +37,7 @@ def site() -> Iterator[Server]:
         FRESH_PATH: Route(fresh_article().encode(), headers=html),
         LONG_PATH: Route(long_article().encode(), headers=html),
         FINE_PATH: Route(fine_article().encode(), headers=html),
+        LINKY_PATH: Route(linky_article().encode(), headers=html),
     }
     with serve(routes) as server:
         yield server

@@ -39,7 +39,7 @@ _RELAXABLE = frozenset({"loopback", "private", "not globally routable"})
 class FetchPolicy:
     """Limits and permissions for one fetch; the defaults are safe for untrusted links."""
 
-    timeout_s: float = 10.0  # connect and read, and the budget for the whole fetch
+    timeout_s: float = 10.0  # one deadline for the whole fetch (DNS, connect, reads, redirects)
     max_bytes: int = 5_000_000
     max_redirects: int = 3
     allowed_content_types: frozenset[str] = DEFAULT_CONTENT_TYPES

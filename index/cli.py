@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from index.maintenance import MAINTENANCE_COMMANDS, add_maintenance_commands
+
 if TYPE_CHECKING:
     from index.services import Services
     from index.settings import Settings
@@ -91,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    _add_reliability_commands(sub)
+    add_maintenance_commands(sub)
 
     sub.add_parser("run", help="run the Discord bot (needs NEWSBOT_DISCORD_TOKEN)")
     p = sub.add_parser("sync", help="publish the bot's slash commands to Discord, then exit")
@@ -111,17 +113,6 @@ def _library(args: argparse.Namespace) -> int:
     """Return the library a command acts on: --server's, else the shared library (0)."""
     server = getattr(args, "server", None)
     return 0 if server is None else int(server)
-
-
-def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add check, backup and restore."""
-    p = sub.add_parser("check", help="check that search finds every stored vector by itself")
-    p.add_argument("--full", action="store_true", help="every vector, not a sample of 300")
-    p.add_argument("--repair", action="store_true", help="rebuild the search index on a miss")
-    p = sub.add_parser("backup", help="back up the registry and the vectors to a new folder")
-    p.add_argument("dest", type=Path, metavar="DEST")
-    p = sub.add_parser("restore", help="restore a backup into the data directory")
-    p.add_argument("src", type=Path, metavar="SRC")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -416,50 +407,6 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    """Self-query stored vectors; exit 1 if some are not found (and were not repaired)."""
-    services = _services(settings)
-
-    def say(line: str) -> None:
-        print(f"newsbot check: {line}", file=sys.stderr)
-
-    report = services.repairer.check(full=args.full, fix=args.repair, progress=say)
-    stories, chunks = services.registry.count_articles(), services.registry.count_chunks()
-    print(f"{stories} stories, {chunks} chunks, {services.store.count()} vectors stored")
-    print(f"checked {report.checked} vectors: {len(report.unfound)} not found by search")
-    if report.rebuilt:
-        left = len(report.still_unfound)
-        print(f"rebuilt the search index; re-embedded {len(report.reembedded)} stories; "
-              f"{left} still not found")  # fmt: skip
-        return 2 if left else 0
-    if report.unfound:
-        print("run `newsbot check --full --repair` to rebuild the search index")
-        return 1
-    return 0
-
-
-def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
-    """Back up the registry (SQLite online backup) and every vector to DEST."""
-    from index.backup import backup
-
-    summary = backup(_services(settings), args.dest)
-    print(f"backed up {summary.stories} stories and {summary.vectors} vectors to {summary.path}")
-    return 0
-
-
-def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
-    """Restore a backup into the data directory, moving what was there aside."""
-    from index.backup import restore
-
-    summary, aside = restore(settings, args.src)
-    if aside is not None:
-        print(f"moved the previous registry and index to {aside}")
-    services = _services(settings)  # opening runs repair: registry and vectors must agree
-    print(f"restored {services.registry.count_articles()} stories and "
-          f"{services.store.count()} vectors into {summary.path}")  # fmt: skip
-    return 0
-
-
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the Discord bot until stopped."""
     from bot.launch import run  # discord is imported only here: index/ stays Discord-free
@@ -483,9 +430,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "stats": cmd_stats,
     "eval": cmd_eval,
     "bench": cmd_bench,
-    "check": cmd_check,
-    "backup": cmd_backup,
-    "restore": cmd_restore,
+    **MAINTENANCE_COMMANDS,
     "run": cmd_run,
     "sync": cmd_sync,
 }

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
+import sqlite3
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +34,10 @@ _POLL_S = 0.05
 WRITING = "vectors_writing"
 DAMAGED = "vectors_damaged"
 GENERATION = "vectors_generation"
+# The processes that wrote and have not exited cleanly since (pids). A dead one may have
+# left embedded Chroma's search index with changes it never saved; a reload from Chroma's own
+# log then sometimes leaves a few vectors unreachable (seen in the SIGKILL trials).
+WRITERS = "vectors_writers"
 
 
 class WriteLock:
@@ -116,6 +123,7 @@ class WriteGuard:
         self._store = store
         self._seen = registry.get_meta(GENERATION)  # before the store first opens Chroma
         self._depth = 0
+        self._registered = False
 
     @contextmanager
     def hold(self, article_ids: Iterable[str] = (), timeout: float | None = None) -> Iterator[None]:
@@ -134,6 +142,7 @@ class WriteGuard:
             if left:  # we hold the lock, so the writer that set it is gone
                 log.warning("a process died while writing; the vector index will be rebuilt")
                 registry.set_meta(DAMAGED, json.dumps(sorted(touched(left) | damaged(registry))))
+            self._note_writers()
             registry.set_meta(WRITING, json.dumps(sorted(set(article_ids))))
             self._depth = 1
             try:
@@ -143,6 +152,33 @@ class WriteGuard:
                 self._seen = uuid.uuid4().hex
                 registry.set_meta(GENERATION, self._seen)
                 registry.set_meta(WRITING, "")
+
+    def _note_writers(self) -> None:
+        """Flag the index if a writer died since; list this process as a writer (lock held)."""
+        registry = self._registry
+        writers = _writers(registry.get_meta(WRITERS))
+        dead = {pid for pid in writers if pid != os.getpid() and not _alive(pid)}
+        if dead and not registry.get_meta(DAMAGED):
+            log.warning("a process that wrote exited uncleanly; the vector index will be rebuilt")
+            registry.set_meta(DAMAGED, "[]")
+        if dead or os.getpid() not in writers:
+            registry.set_meta(WRITERS, json.dumps(sorted((writers - dead) | {os.getpid()})))
+        if not self._registered:  # weakly: a guard dropped early is simply not released
+            self._registered = True
+            ref = weakref.WeakMethod(self.release)
+            atexit.register(lambda: (m := ref()) is not None and m())
+
+    def release(self) -> None:
+        """Say this process exits cleanly: its Chroma state is saved (call at shutdown)."""
+        if not self._registered:
+            return
+        try:
+            with self._registry.write_lock.hold(timeout=5.0):
+                writers = _writers(self._registry.get_meta(WRITERS))
+                self._registry.set_meta(WRITERS, json.dumps(sorted(writers - {os.getpid()})))
+            self._registered = False
+        except (TimeoutError, OSError, sqlite3.Error) as exc:  # the next start just rebuilds
+            log.debug("could not record a clean exit: %s", exc)
 
     def catch_up(self) -> None:
         """See what other processes wrote since this one last looked, unless one is writing."""
@@ -161,6 +197,26 @@ class WriteGuard:
             log.info("another process wrote to the index; reopening the vector store")
             self._store.refresh()
             self._seen = now
+
+
+def _writers(value: str | None) -> set[int]:
+    """Parse the WRITERS flag."""
+    try:
+        pids = json.loads(value or "[]")
+    except ValueError:
+        return set()
+    return {int(p) for p in pids} if isinstance(pids, list) else set()
+
+
+def _alive(pid: int) -> bool:
+    """Tell whether a process with this id is running (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def touched(flag: str | None) -> set[str]:

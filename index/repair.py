@@ -21,6 +21,7 @@ REPAIR_WAIT_S = 30.0  # how long a starting process waits for another one's writ
 # Stored vectors self-queried at each start besides those of stories a dead writer touched:
 # enough to catch a torn index (a kill tears many entries at once) in ~0.1 s at 10k chunks.
 START_SAMPLE = 300
+REBUILD_TRIES = 3
 
 Progress = Callable[[str], None]
 
@@ -62,12 +63,14 @@ class Repairer:
             with self._guard.hold(timeout=wait_s):
                 suspect = damaged(self._registry)
                 was_damaged = bool(self._registry.get_meta(DAMAGED))
+                if was_damaged:  # first, so that deleting from a torn index cannot fail
+                    self._rebuild(progress)
                 repaired = self._roll_back_pending()
                 self._reconcile()
                 self._tag_libraries()
-                # Rebuilt last: deleting from Chroma's HNSW graph afterwards (rolling back)
-                # can leave a few other vectors unreachable, as the SIGKILL trials showed.
-                if was_damaged:
+                if was_damaged and repaired:
+                    # Again: deleting from Chroma's fresh HNSW graph (rolling back) can leave a
+                    # few other vectors unreachable (3 in 1,132 in the SIGKILL trials).
                     self._rebuild(progress)
                 ids = self._sample(sample) | self._chunk_ids_of(suspect)
                 self._check_and_fix(sorted(ids), fix=True, progress=progress)
@@ -123,10 +126,23 @@ class Repairer:
         return report
 
     def _rebuild(self, progress: Progress | None) -> None:
-        """Rebuild the search index from the stored vectors, saying so."""
+        """Rebuild the search index from the stored vectors, then check it as a restart sees it.
+
+        Embedded Chroma saves its index every thousand or so writes and replays the rest from
+        its log when it opens; that replay can leave a few vectors unreachable (seen in the
+        SIGKILL trials). So the rebuilt index is reopened and self-queried in full, and built
+        again if needed.
+        """
         total = self._store.count()
-        _say(progress, f"rebuilding the search index from {total} stored vectors…")
-        self._store.recover_after_crash()
+        for attempt in range(1, REBUILD_TRIES + 1):
+            _say(progress, f"rebuilding the search index from {total} stored vectors…")
+            self._store.recover_after_crash()
+            self._store.refresh()
+            missed = self._store.unfound(self._store.chunk_ids())
+            if not missed:
+                return
+            log.warning("after rebuild %d, %d vectors are not found on reopening", attempt,
+                        len(missed))  # fmt: skip
 
     def _sample(self, n: int) -> set[str]:
         """Return up to n stored chunk ids at random."""

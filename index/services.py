@@ -126,7 +126,8 @@ class Services:
         self.retriever.mode = mode
 
     def close(self) -> None:
-        """Release the registry connection."""
+        """Record a clean exit, then release the registry connection."""
+        self.ingestor.guard.release()
         self.registry.close()
 
 

@@ -113,7 +113,11 @@ def open_services(data_dir: Path) -> Services:
     # This process may have opened the directory before another process wrote to it; Chroma
     # caches one client per path, so drop it to read what is on disk now.
     SharedSystemClient.clear_system_cache()
-    settings = Settings(_env_file=None, data_dir=data_dir, refusal_threshold=0.3)  # type: ignore[call-arg]
+    # Every start self-queries every vector (the default samples 300): a reopened embedded Chroma
+    # can miss a vector or two that a sample may not catch.
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=data_dir, refusal_threshold=0.3, start_check_sample=1_000_000
+    )
     return build_services(settings, embedder=FakeEmbedder())
 
 

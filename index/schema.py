@@ -117,10 +117,11 @@ def create_or_upgrade(db: sqlite3.Connection, legacy_library: int = 0) -> None:
     """
     new = not _columns(db, "articles")
     db.executescript(SCHEMA)
-    if new:
-        db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, '1')", (META_SAMPLES_DUE,))
+    if new:  # a new data directory: the bundled samples are due, once
+        _write(db, "INSERT OR IGNORE INTO meta (key, value) VALUES (?, '1')", (META_SAMPLES_DUE,))
     _add_article_libraries(db, legacy_library)
-    db.execute("CREATE INDEX IF NOT EXISTS articles_library ON articles(library, status)")
+    if "articles_library" not in {row[1] for row in db.execute("PRAGMA index_list(articles)")}:
+        _write(db, "CREATE INDEX IF NOT EXISTS articles_library ON articles(library, status)", ())
     _add_missing_columns(db)
     _add_question_guilds(db)
     _add_follow_keys(db)
@@ -153,6 +154,17 @@ def _add_question_guilds(db: sqlite3.Connection) -> None:
     try:
         if "guild_id" not in _columns(db, "questions"):
             db.execute("ALTER TABLE questions ADD COLUMN guild_id INTEGER")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _write(db: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> None:
+    """Run one start-up write in its own write transaction (it waits for another process's)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(sql, params)
     except BaseException:
         db.execute("ROLLBACK")
         raise

@@ -146,8 +146,9 @@ async def test_story_info_list_duplicate_and_removal_are_inert(hostile: NewsBot)
         assert_inert(payload)
 
     again = interaction(bot, moderator_by_role())
+    # The same upload again (an upload's identity is its content and name).
     file = MagicMock(spec=discord.Attachment, filename="quokka-robots.md", size=10)
-    file.read = AsyncMock(return_value=(STORY + "\nA correction.").encode())
+    file.read = AsyncMock(return_value=STORY.encode())
     await invoke(command(bot, "story add"), cog, again, file=file)
     [duplicate] = replies(again)
     assert "already indexed" in visible_text(duplicate)

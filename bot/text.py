@@ -22,10 +22,11 @@ _BAD_URL_CHARS = re.compile(r"[\s<>\"'`\\\x00-\x1f\x7f]")
 _SCHEME_SLASH = re.compile(r":(?=[/\\])")
 # Discord's own domains open invites, gifts and templates even without a scheme
 # ("discord.gg/abc", "DISCORDAPP.com/invite/abc", "discord.gift/xyz"), so the dot is broken.
-# Look-alike dots (ideographic, full-width, halfwidth) and spaced-out spellings count too.
+# Look-alike dots (ideographic, full-width, halfwidth), spaced-out spellings and a glued-on
+# prefix or suffix ("hdiscord.ggx") count too: an invisible break costs nothing.
 _DISCORD_DOMAIN = re.compile(
-    r"(?i)\b(?:discord(?:app)?|dsc)\s*([.\u3002\uff0e\uff61])"
-    r"(?=\s*(?:gg|gift|gifts|com|io|me|li|new|net)\b)"
+    r"(?i)(?:discord(?:app)?|dsc)\s*([.\u3002\uff0e\uff61])"
+    r"(?=\s*(?:gg|gift|com|io|me|li|new|net))"
 )
 
 

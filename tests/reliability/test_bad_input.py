@@ -24,7 +24,7 @@ from index.models import RawDocument
 from index.parse import parse_story
 from index.services import Services, build_services
 from index.settings import Settings
-from tests.bot.support import command, interaction, invoke, member, sent
+from tests.bot.support import GUILD_ID, command, interaction, invoke, member, sent
 from tests.fakes import FakeEmbedder
 from tests.reliability.grounding import assert_grounded
 
@@ -65,7 +65,7 @@ def test_invalid_questions_get_a_clear_reason_and_change_nothing(
 
 def test_control_characters_and_surrogates_are_removed_not_fatal(seeded: Services) -> None:
     noisy = "Are Hollywood\x00 writers\u202e being\udcff replaced\x1b by AI?\ud800"
-    answer = seeded.ask(noisy)
+    answer = seeded.ask(noisy, guild_id=GUILD_ID)
     assert not answer.refused and answer.question == QUESTION
     [logged] = seeded.registry.questions_since(datetime(2000, 1, 1, tzinfo=UTC))
     assert logged.question == QUESTION

@@ -13,7 +13,6 @@ from unittest.mock import AsyncMock, MagicMock
 
 import discord
 
-from bot import curation
 from bot.client import NewsBot
 from bot.cogs.stories import INDEXED_LATE, STILL_INDEXING
 from tests.bot.support import command, interaction, invoke, moderator_by_role, sent
@@ -47,8 +46,7 @@ async def test_a_5_mb_upload_is_answered_at_once_naming_the_cap(bot: NewsBot) ->
     assert not any("Big story" in a.title for a in bot.services.registry.list_articles())
 
 
-def _slow_add_story(seconds: float) -> Any:
-    real = curation.add_story
+def _slow_add_story(real: Any, seconds: float) -> Any:
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         time.sleep(seconds)  # runs in a worker thread, like real indexing
@@ -62,7 +60,8 @@ async def test_a_slow_story_gets_a_follow_up_in_time_and_its_preview_by_dm(
 ) -> None:
     cog = bot.get_cog("Stories")
     cog.reply_within_s = 0.2  # stands for the 10 minutes of a real interaction
-    monkeypatch.setattr(curation, "add_story", _slow_add_story(1.0))
+    stories = bot.services.stories
+    monkeypatch.setattr(stories, "add", _slow_add_story(stories.add, 1.0))
     start = time.monotonic()
     fake = await _add(bot, _upload("slow-story.md", "# Slow quokka story\n" + SENTENCE * 8))
     assert time.monotonic() - start < 1.0  # the command answered before indexing ended
@@ -81,7 +80,8 @@ async def test_a_slow_story_gets_a_follow_up_in_time_and_its_preview_by_dm(
 async def test_a_background_failure_is_reported_by_dm(bot: NewsBot, monkeypatch: Any) -> None:
     cog = bot.get_cog("Stories")
     cog.reply_within_s = 0.1
-    monkeypatch.setattr(curation, "add_story", _slow_add_story(0.5))
+    stories = bot.services.stories
+    monkeypatch.setattr(stories, "add", _slow_add_story(stories.add, 0.5))
     monkeypatch.setattr(
         bot.services.settings, "story_max_chunks", 1, raising=False
     )  # the cap is hit only after the deadline, in the background

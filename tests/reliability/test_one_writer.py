@@ -24,6 +24,7 @@ from tests.reliability.crashkit import (
 from tests.reliability.vectorcheck import unreadable_and_unfound
 
 STORIES = 200  # per process, as in the probe
+TOLERANCE = 0.003  # share of vectors approximate search may miss in their own top 10
 ENV = {
     "NEWSBOT_CHUNK_SIZE": "40",
     "NEWSBOT_CHUNK_OVERLAP": "0",
@@ -60,7 +61,9 @@ def test_two_concurrent_ingests_lose_no_vector(tmp_path: Path) -> None:
     stored, unreadable, unfound = unreadable_and_unfound(data / "chroma")
     assert stored == chunks > 1000  # past the point where Chroma persists its search index
     assert unreadable == [], f"{len(unreadable)} of {stored} vectors unreadable"
-    assert unfound == [], f"{len(unfound)} of {stored} vectors not found by themselves"
+    # HNSW search is approximate: on these look-alike generated stories a sequential run also
+    # leaves a few vectors (up to ~0.1%) outside their own top 10; the bug lost 7.7% outright.
+    assert len(unfound) <= stored * TOLERANCE, f"{len(unfound)} of {stored} not found by themselves"
 
 
 def test_a_running_process_and_a_cli_ingest_share_the_index(tmp_path: Path) -> None:
@@ -83,4 +86,5 @@ def test_a_running_process_and_a_cli_ingest_share_the_index(tmp_path: Path) -> N
     finally:
         bot.close()
     stored, unreadable, unfound = unreadable_and_unfound(data / "chroma")
-    assert (stored, unreadable, unfound) == (chunks, [], [])
+    assert (stored, unreadable) == (chunks, [])
+    assert len(unfound) <= stored * TOLERANCE, unfound

@@ -65,11 +65,14 @@ class ServerSettingsTable:
                 (guild_id, key, json.dumps(value)),
             )
 
-    def guilds(self) -> list[int]:
-        """Return the servers that changed any setting."""
+    def all_values(self) -> dict[int, dict[str, str]]:
+        """Return every server's changed values, by server."""
         with self._registry.read() as db:
-            rows = db.execute("SELECT DISTINCT guild_id FROM server_settings").fetchall()
-        return [int(r[0]) for r in rows]
+            rows = db.execute("SELECT guild_id, key, value FROM server_settings").fetchall()
+        out: dict[int, dict[str, str]] = {}
+        for guild_id, key, value in rows:
+            out.setdefault(int(guild_id), {})[key] = json.loads(value)
+        return out
 
 
 class ServerSettings:
@@ -80,6 +83,9 @@ class ServerSettings:
         self._base = base
         self._cache: dict[int, Settings] = {}
         self._lock = threading.Lock()
+        # Read once here: the bot looks settings up on its event loop, which must never wait
+        # for the registry (a long ingestion may hold it). Only set() changes them afterwards.
+        self._values = self._table.all_values()
 
     @property
     def base(self) -> Settings:
@@ -100,7 +106,9 @@ class ServerSettings:
             cached = self._cache.get(guild_id)
         if cached is not None:
             return cached
-        effective = self._merged(self._table.values(guild_id), guild_id)
+        with self._lock:
+            values = dict(self._values.get(guild_id, {}))
+        effective = self._merged(values, guild_id)
         with self._lock:
             self._cache[guild_id] = effective
         return effective
@@ -111,7 +119,8 @@ class ServerSettings:
 
     def changed(self, guild_id: int) -> dict[str, str]:
         """Return what a server changed, as typed."""
-        return self._table.values(guild_id)
+        with self._lock:
+            return dict(self._values.get(guild_id, {}))
 
     def set(self, guild_id: int, key: str, value: str | None) -> Settings:
         """Validate and store one setting of a server (None or "default" resets it)."""
@@ -121,18 +130,20 @@ class ServerSettings:
         typed = None if value is None or value.strip().lower() in RESET_WORDS else value.strip()
         if typed is not None and len(typed) > _VALUE_MAX_CHARS:
             raise InvalidSettingError(key, f"keep the value under {_VALUE_MAX_CHARS} characters")
-        values = {k: v for k, v in self._table.values(guild_id).items() if k != key}
+        values = {k: v for k, v in self.changed(guild_id).items() if k != key}
         if typed is not None:
             values[key] = typed
         effective = self._validated(values, key)  # raises before anything is stored
         self._table.put(guild_id, key, typed)
         with self._lock:
+            self._values[guild_id] = values
             self._cache[guild_id] = effective
         return effective
 
     def guilds_configured(self) -> list[int]:
         """Return the servers that changed any setting."""
-        return self._table.guilds()
+        with self._lock:
+            return sorted(g for g, values in self._values.items() if values)
 
     def _merged(self, values: dict[str, str], guild_id: int) -> Settings:
         """Return the base with a server's stored values; a value no longer valid is dropped."""

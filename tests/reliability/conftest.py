@@ -10,7 +10,6 @@ from bot.client import NewsBot
 from index.services import Services
 from index.settings import Settings
 from tests.bot.conftest import loaded_bot
-from tests.bot.conftest import seeded as seeded  # the seeds in the test server's own library
 from tests.bot.support import GUILD_ID, MOD_ROLE
 
 

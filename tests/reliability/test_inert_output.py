@@ -17,6 +17,7 @@ import discord
 import pytest
 
 from bot.client import NewsBot
+from tests.bot.conftest import seeded as seeded  # seeds in the server's own library
 from tests.bot.support import checked, command, interaction, invoke, member, moderator_by_role
 from tests.bot.support import sent as sent_payloads
 

@@ -18,6 +18,7 @@ import pytest
 
 from bot.client import NewsBot
 from bot.views import ConfirmView, PagedView
+from tests.bot.conftest import seeded as seeded  # seeds in the server's own library
 from tests.bot.support import (
     GUILD_ID,
     MOD_ROLE,

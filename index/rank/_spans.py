@@ -31,7 +31,8 @@ _TRAILING = re.compile(r"[\s,.;:'’]+$")
 _NOT_NAMES = frozenset(
     "The A An In On At For And But Or It Its This That These Those He She They We I His Her "
     "Their Our After Before When While As If By From With To Of One Some Many Most Sources "
-    "According Companies Workers".split()
+    "According Companies Workers Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
+    "Today Yesterday".split()
 )
 
 
@@ -77,7 +78,8 @@ def _name_span(match: re.Match[str], q: QuestionProfile) -> Span | None:
     while words and words[0].strip("'’.") in _NOT_NAMES:
         start += len(words[0]) + 1
         words = words[1:]
-    parts = [p.lower() for w in words for p in re.split(r"[-'’.]", w) if p]
+    bare = [re.sub(r"['’]s$", "", w) for w in words]  # "West's" names West
+    parts = [p.lower() for w in bare for p in re.split(r"[-'’.]", w) if p]
     opens = start == 0 or match.string[:start].rstrip().endswith((".", "!", "?", ":", "-", "“"))
     if not words or (opens and len(words) == 1) or all(p in q.words for p in parts):
         return None  # a sentence's first word is capitalised whatever it is

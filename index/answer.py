@@ -40,6 +40,9 @@ AGE_PENALTY_MAX = 0.15
 # used to fill every slot, so a second story holding the answer was never read.
 EXTRA_CHUNKS = 4
 EXTRA_PER_STORY = 2
+# A second story's different figure or name for the first excerpt's fact is quoted (as a
+# disagreement) at this share of the typed bar: its sharing the subject is evidence in itself.
+DISAGREEMENT_SHARE = 0.5
 # An undated story counts as this old, as retrieval's recency prior treats it (one half-life):
 # not as new, which would make every undated story outrank dated ones.
 UNDATED_AGE_DAYS = 90
@@ -136,7 +139,7 @@ class Answerer:
         cited = any(c.article_id == cand.article_id for c in chosen)
         if ranker.passes(cand.relevance, typed=cand.typed, cited=cited):
             return True
-        if cited or not cand.typed or cand.relevance < ranker.typed_bar:
+        if cited or not cand.typed or cand.relevance < DISAGREEMENT_SHARE * ranker.typed_bar:
             return False
         first = chosen[0]
         pair = [Quoted(first.text, 1, None), Quoted(cand.text, 2, None)]

@@ -51,6 +51,10 @@ _DESCRIBE_Q = re.compile(
     r"\bhow did .+ (describe|call|characteri[sz]e|explain|put)\b|\bsaid\b", re.I
 )
 _QUOTE = re.compile(r"[\"“”]|\b(?:said|says|described|called)\b")
+# Past a quarter all ages look alike to the ranker: the dev questions are weekly quizzes, so
+# uncapped it learned "older is wrong" so strongly that an undated story (counted as 90 days old)
+# beat any dated one a few months old.
+AGE_CAP_YEARS = 0.25
 _BM25_K1 = 1.2
 _BM25_B = 0.75
 
@@ -103,7 +107,7 @@ def feature_matrix(texts: list[str], sims: np.ndarray, ctx: Context) -> np.ndarr
                 1.0 / (1 + ctx.chunk_rank[i]),
                 float(ctx.lead[i]),
                 len(text) / 300,
-                ctx.age_years[i],
+                min(ctx.age_years[i], AGE_CAP_YEARS),
                 novel,
                 math.log1p(bm25[i]),
                 bm25[i] / best_bm25,

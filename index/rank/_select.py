@@ -40,10 +40,10 @@ def select(
     excerpts chosen so far."""
     chosen: list[Candidate] = []
     for cand in candidates:
-        if chosen and not passes(cand, chosen):
-            continue  # a later excerpt must answer on its own: a short answer beats padding
         dup = _duplicate_of(cand, chosen)
-        if dup is not None:
+        if dup is None and chosen and not passes(cand, chosen):
+            continue  # a later excerpt must answer on its own: a short answer beats padding
+        if dup is not None:  # says what a chosen one says: it may stand in for it, never add
             if date_of(cand.article_id) > date_of(chosen[dup].article_id):
                 room = budget - sum(len(c.text) for c in chosen) + len(chosen[dup].text)
                 if len(cand.text) <= room:

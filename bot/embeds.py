@@ -11,7 +11,13 @@ import discord
 from bot import limits
 from bot.text import escape_text, fit_lines, link, pages_needed, safe, safe_url, truncate, when
 from index.models import Answer, Article, Citation, Provenance
-from index.present import disagreement_line, disputed_mark, provenance_note, status_label
+from index.present import (
+    disagreement_line,
+    disputed_mark,
+    embolden,
+    provenance_note,
+    status_label,
+)
 
 FOOTER = "Answers quote indexed stories only."
 COLOUR = discord.Colour.blurple()
@@ -52,7 +58,8 @@ def answer_text(answer: Answer) -> str:
         c.n: f" ({when(c.published)})" if answer.spans_months else "" for c in answer.citations
     }
     lines = [
-        f"\u201c{escape_text(e.text)}\u201d [{e.n}]{dates.get(e.n, '')}{marks.get(e.n, '')}"
+        f"\u201c{embolden(e.text, e.bold, escape_text)}\u201d [{e.n}]"
+        f"{dates.get(e.n, '')}{marks.get(e.n, '')}"
         for e in answer.excerpts
     ]
     if answer.disagreements:

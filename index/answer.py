@@ -2,57 +2,65 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
+from index.aliases import Aliases
 from index.disagree import Quoted, find_disagreements, shared_subject
 from index.errors import InvalidQuestionError
-from index.excerpts import carries_answer, overlap, profile
+from index.excerpts import profile
 from index.models import Answer, Article, Citation, Excerpt, Hit, Suggestion
 from index.plain import plain_line
+from index.rank import (
+    FEATURES,
+    Candidate,
+    Context,
+    RankerModel,
+    answer_spans,
+    feature_matrix,
+    load_model,
+    select,
+    wants_several,
+)
 from index.registry import Registry, SentenceRow
 from index.retrieve import Retriever, is_timely
 from index.settings import Settings
 
-# Sentence ranking = cosine similarity + these bonuses. Tuned on both development sets together
-# (docs/quality.md): word overlap with the question, holding the kind of answer asked for (a new
-# name, a figure, a date), and coming from a higher-ranked chunk.
-W_OVERLAP = 0.2
-W_ANSWER_TYPE = 0.3
-W_CHUNK_RANK = 0.1
-# News puts the facts first (the inverted pyramid): a story's first LEAD_SENTENCES quotable
-# sentences get a bonus, and long sentences a small penalty, since they crowd the budget.
-W_LEAD = 0.2
+# News puts the facts first (the inverted pyramid): the ranker knows whether a sentence is among
+# its story's first LEAD_SENTENCES quotable sentences.
 LEAD_SENTENCES = 5
-W_LENGTH = 0.03  # per 300 characters
-# A supporting excerpt must be at least this similar to the question, so answers are not padded.
-_SUPPORT_FLOOR = 0.35
 # Evidence from a story counts this much less per year of its age at the asking date (capped),
 # so a years-old story answers only when it matches closely (docs/quality.md).
 AGE_PENALTY_PER_YEAR = 0.05
 AGE_PENALTY_MAX = 0.15
+# Sentences come from the top_k retrieved chunks and from up to EXTRA_CHUNKS more of the next
+# top_k, EXTRA_PER_STORY per story, from stories the top_k left out: a long story on a subject
+# used to fill every slot, so a second story holding the answer was never read.
+EXTRA_CHUNKS = 4
+EXTRA_PER_STORY = 2
+# A second story's different figure or name for the first excerpt's fact is quoted (as a
+# disagreement) at this share of the typed bar: its sharing the subject is evidence in itself.
+DISAGREEMENT_SHARE = 0.5
+# An undated story counts as this old, as retrieval's recency prior treats it (one half-life):
+# not as new, which would make every undated story outrank dated ones.
+UNDATED_AGE_DAYS = 90
 # A question about the present answered only by stories older than this gets a note saying so.
 STALE_AFTER_DAYS = 30
 # Evidence that the stories cover a question = the best sentence's cosine similarity plus this
 # much of its word overlap; compared with NEWSBOT_REFUSAL_THRESHOLD (docs/quality.md).
 W_EVIDENCE_OVERLAP = 0.3
-# Sentence vectors this similar say the same thing twice.
-_DUPLICATE_SIMILARITY = 0.92
 
 
 @dataclass(frozen=True, slots=True)
-class _Candidate:
-    """A quotable span with its score and the story it comes from."""
+class SentenceTable:
+    """One question's candidate sentences with their ranker features (for training)."""
 
-    text: str
-    article_id: str
-    score: float  # the ranking score: similarity plus the bonuses below
-    similarity: float  # cosine similarity to the question
-    evidence: float  # how strongly this sentence says the stories cover the question
-    vector: np.ndarray | None
+    texts: list[str]
+    article_ids: list[str]
+    features: np.ndarray
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -88,6 +96,15 @@ class Answerer:
         self._registry = registry
         self._retriever = retriever
         self._settings = settings
+        self._model: RankerModel | None = None  # read on first use: training needs none
+        self._aliases = Aliases(registry)
+
+    @property
+    def _ranker(self) -> RankerModel:
+        """Return the learned sentence ranker, reading its file once."""
+        if self._model is None:
+            self._model = load_model(self._settings.ranker_model)
+        return self._model
 
     def answer(
         self,
@@ -100,43 +117,148 @@ class Answerer:
         excerpts and numbered sources, or refuse."""
         s = self._settings
         question = clean_question(question, s.max_question_chars)
-        qvec = self._retriever.embed_question(question)
-        hits = self._retriever.search(
-            question, s.top_k, vector=qvec, today=today, libraries=libraries
-        )
+        # Asked as the stories name things ("the Facebook parent" -> "Meta"); shown as typed.
+        asked = self._aliases.rewrite(question) if s.learned_aliases else question
+        qvec = self._retriever.embed_question(asked)
+        hits = self._hits(asked, qvec, today, libraries)
         if not hits:
             return Answer(question=question, refused=True)
         rows = self._registry.sentences_for([h.chunk_id for h in hits])
-        key_answer, key_score = self._key_question_match(hits, rows, qvec)
-        candidates = [
-            replace(c, evidence=c.evidence - self._age_penalty(c.article_id, today))
-            for c in _score_sentences(question, hits, rows, qvec)
-        ]
+        key_answer, key_score = self._key_question_match(asked, hits, rows, qvec)
+        candidates = self._candidates(hits, *self._features(asked, hits, rows, qvec, today))
         best = max([key_score] + [c.evidence for c in candidates])
         if best < s.refusal_threshold:
             return self._refusal(question, hits, best)
-        chosen = _select(
+        chosen = select(
             ([key_answer] if key_answer else []) + candidates,
-            floor=_SUPPORT_FLOOR,
+            passes=self._passes,
             max_excerpts=s.max_excerpts,
             budget=s.answer_chars,
             date_of=lambda aid: self._retriever.article_date(aid) or date.min,
         )
-        answer = self._compose(question, self._newer_first(chosen), best)
+        answer = replace(self._compose(asked, self._newer_first(chosen), best), question=question)
         return replace(answer, stale_days=_stale_days(answer, question, today))
 
-    def _age_penalty(self, article_id: str, today: date | None) -> float:
-        """Return how much an old story's evidence is discounted (older needs a closer match)."""
-        published = self._retriever.article_date(article_id)
-        if today is None or published is None:
-            return 0.0
-        years = max(0, (today - published).days) / 365.25
-        return min(AGE_PENALTY_MAX, AGE_PENALTY_PER_YEAR * years)
+    def _passes(self, cand: Candidate, chosen: list[Candidate]) -> bool:
+        """Return True when an excerpt after the first answers well enough to be quoted: on its
+        own, or from a cited story when of the asked-for kind, or as a second story's different
+        figure or name for what the first excerpt states (shown as a disagreement)."""
+        ranker = self._ranker
+        cited = any(c.article_id == cand.article_id for c in chosen)
+        if ranker.passes(cand.relevance, typed=cand.typed, cited=cited):
+            return True
+        if cited or not cand.typed or cand.relevance < DISAGREEMENT_SHARE * ranker.typed_bar:
+            return False
+        first = chosen[0]
+        pair = [Quoted(first.text, 1, None), Quoted(cand.text, 2, None)]
+        return bool(find_disagreements(pair))
 
-    def _newer_first(self, chosen: list[_Candidate]) -> list[_Candidate]:
+    def sentence_table(
+        self, question: str, *, today: date | None = None, libraries: Sequence[int] | None = None
+    ) -> SentenceTable:
+        """Return the candidate sentences the ranker scores for a question, with features."""
+        question = clean_question(question, self._settings.max_question_chars)
+        if self._settings.learned_aliases:
+            question = self._aliases.rewrite(question)
+        qvec = self._retriever.embed_question(question)
+        hits = self._hits(question, qvec, today, libraries)
+        rows = self._registry.sentences_for([h.chunk_id for h in hits])
+        usable, features, _ = self._features(question, hits, rows, qvec, today)
+        article_of = {h.chunk_id: h.article_id for h in hits}
+        return SentenceTable(
+            [r.text for r in usable], [article_of[r.chunk_id] for r in usable], features
+        )
+
+    def _hits(
+        self,
+        question: str,
+        qvec: np.ndarray,
+        today: date | None,
+        libraries: Sequence[int] | None = None,
+    ) -> list[Hit]:
+        """Return the libraries' top_k chunks, plus the best of stories the top_k left out."""
+        k = self._settings.top_k
+        hits = self._retriever.search(
+            question, 2 * k, vector=qvec, today=today, libraries=libraries
+        )
+        kept = hits[:k]
+        seen = {h.article_id for h in kept}
+        extra: dict[str, int] = {}
+        for hit in hits[k:]:
+            if sum(extra.values()) == EXTRA_CHUNKS:
+                break
+            if hit.article_id not in seen and extra.get(hit.article_id, 0) < EXTRA_PER_STORY:
+                extra[hit.article_id] = extra.get(hit.article_id, 0) + 1
+                kept.append(hit)
+        return kept
+
+    def _features(
+        self,
+        question: str,
+        hits: list[Hit],
+        rows: list[SentenceRow],
+        qvec: np.ndarray,
+        today: date | None,
+    ) -> tuple[list[SentenceRow], np.ndarray, np.ndarray]:
+        """Return the quotable sentences, their feature matrix and their vectors."""
+        usable = [r for r in rows if r.role != "kq_q" and is_quotable(r.text)]
+        vectors = (
+            np.stack([r.vector for r in usable]).astype(np.float32)
+            if usable
+            else np.zeros((0, len(qvec)), dtype=np.float32)
+        )
+        chunk_rank = {h.chunk_id: i for i, h in enumerate(hits)}
+        stories = list(dict.fromkeys(h.article_id for h in hits))
+        article_of = {h.chunk_id: h.article_id for h in hits}
+        leads = _lead_sentences(usable)
+        ctx = Context(
+            profile=profile(question),
+            question=question,
+            chunk_rank=[chunk_rank[r.chunk_id] for r in usable],
+            story_rank=[stories.index(article_of[r.chunk_id]) for r in usable],
+            lead=[(r.chunk_id, r.idx) in leads for r in usable],
+            age_years=[self._age_years(article_of[r.chunk_id], today) for r in usable],
+        )
+        return usable, feature_matrix([r.text for r in usable], vectors @ qvec, ctx), vectors
+
+    def _candidates(
+        self, hits: list[Hit], usable: list[SentenceRow], x: np.ndarray, vectors: np.ndarray
+    ) -> list[Candidate]:
+        """Return the scored sentences as candidates, most likely to answer first."""
+        if not usable:
+            return []
+        relevance = self._ranker.probabilities(x)
+        article_of = {h.chunk_id: h.article_id for h in hits}
+        col = {name: i for i, name in enumerate(FEATURES)}
+        out = [
+            Candidate(
+                text=r.text,
+                article_id=article_of[r.chunk_id],
+                relevance=float(relevance[i]),
+                similarity=float(x[i, col["similarity"]]),
+                evidence=float(x[i, col["similarity"]])
+                + W_EVIDENCE_OVERLAP * float(x[i, col["overlap"]])
+                - min(AGE_PENALTY_MAX, AGE_PENALTY_PER_YEAR * float(x[i, col["age_years"]])),
+                typed=bool(x[i, col["answer_type"]]),
+                vector=vectors[i],
+            )
+            for i, r in enumerate(usable)
+        ]
+        return sorted(out, key=lambda c: -c.relevance)
+
+    def _age_years(self, article_id: str, today: date | None) -> float:
+        """Return a story's age in years at the asking date (0 with no date to ask on)."""
+        published = self._retriever.article_date(article_id)
+        if today is None:
+            return 0.0
+        if published is None:
+            return UNDATED_AGE_DAYS / 365.25
+        return max(0, (today - published).days) / 365.25
+
+    def _newer_first(self, chosen: list[Candidate]) -> list[Candidate]:
         """Put an excerpt before any from an older story on the same subject."""
         dated = [(c, self._retriever.article_date(c.article_id) or date.min) for c in chosen]
-        ordered: list[tuple[_Candidate, date]] = []
+        ordered: list[tuple[Candidate, date]] = []
         for cand, when in dated:
             at = len(ordered)
             for i, (other, other_when) in enumerate(ordered):
@@ -147,8 +269,8 @@ class Answerer:
         return [c for c, _ in ordered]
 
     def _key_question_match(
-        self, hits: list[Hit], rows: list[SentenceRow], qvec: np.ndarray
-    ) -> tuple[_Candidate | None, float]:
+        self, question: str, hits: list[Hit], rows: list[SentenceRow], qvec: np.ndarray
+    ) -> tuple[Candidate | None, float]:
         """Return a story's own Key Questions answer when its question matches closely."""
         questions = [r for r in rows if r.role == "kq_q"]
         if not questions:
@@ -159,15 +281,20 @@ class Answerer:
             return None, 0.0
         hit = next(h for h in hits if h.chunk_id == questions[i].chunk_id)
         answer = hit.text.split("\n", 1)[-1]
+        wanted = profile(question)
+        if wanted.answer_type != "other" and not answer_spans(wanted, question, answer):
+            return None, 0.0  # the story's own question is close, but its answer lacks the fact
         # A close match to the story's own question is strong evidence of an answer.
         score = float(sims[i])
-        return _Candidate(answer, hit.article_id, score + 1.0, score, score, None), score
+        return Candidate(answer, hit.article_id, 1.0 + score, score, score, True, None), score
 
-    def _compose(self, question: str, chosen: list[_Candidate], confidence: float) -> Answer:
+    def _compose(self, question: str, chosen: list[Candidate], confidence: float) -> Answer:
         """Number the sources in order of first use and build the answer."""
         numbers: dict[str, int] = {}
         articles: dict[str, Article] = {}
         excerpts: list[Excerpt] = []
+        wanted = profile(question)
+        wants_list = wants_several(question)
         for cand in chosen:
             article = articles.get(cand.article_id) or self._registry.get_article(cand.article_id)
             if article is None or cand.text not in article.text:
@@ -176,7 +303,8 @@ class Answerer:
                 continue  # retrieval already drops them; a retraction made just now may not be
             articles[cand.article_id] = article
             n = numbers.setdefault(cand.article_id, len(numbers) + 1)
-            excerpts.append(Excerpt(cand.text, n))
+            bold = answer_spans(wanted, question, cand.text, wants_list=wants_list)
+            excerpts.append(Excerpt(cand.text, n, bold))
         if not excerpts:
             return Answer(question=question, refused=True, confidence=confidence)
         citations = tuple(
@@ -209,43 +337,6 @@ class Answerer:
         return Answer(question, True, suggestions=tuple(suggestions), confidence=confidence)
 
 
-def _score_sentences(
-    question: str, hits: list[Hit], rows: list[SentenceRow], qvec: np.ndarray
-) -> list[_Candidate]:
-    """Return quotable sentences of the hit chunks, best first, scored on several signals."""
-    rank = {h.chunk_id: i for i, h in enumerate(hits)}
-    article_of = {h.chunk_id: h.article_id for h in hits}
-    usable = [r for r in rows if r.role != "kq_q" and is_quotable(r.text)]
-    if not usable:
-        return []
-    vectors = np.stack([r.vector for r in usable]).astype(np.float32)
-    sims = vectors @ qvec
-    wanted = profile(question)
-    overlaps = [overlap(wanted, r.text) for r in usable]
-    leads = _lead_sentences(usable)
-    scores = [
-        float(sims[i])
-        + W_OVERLAP * overlaps[i]
-        + W_ANSWER_TYPE * carries_answer(wanted, r.text)
-        + W_CHUNK_RANK / (1 + rank[r.chunk_id])
-        + W_LEAD * ((r.chunk_id, r.idx) in leads)
-        - W_LENGTH * len(r.text) / 300
-        for i, r in enumerate(usable)
-    ]
-    order = sorted(range(len(usable)), key=lambda i: -scores[i])
-    return [
-        _Candidate(
-            text=usable[i].text,
-            article_id=article_of[usable[i].chunk_id],
-            score=scores[i],
-            similarity=float(sims[i]),
-            evidence=float(sims[i]) + W_EVIDENCE_OVERLAP * overlaps[i],
-            vector=vectors[i],
-        )
-        for i in order
-    ]
-
-
 def _stale_days(answer: Answer, question: str, today: date | None) -> int | None:
     """Return how old the newest cited story is when a question about now gets old news."""
     if answer.refused or today is None or answer.as_of is None or not is_timely(question):
@@ -267,53 +358,3 @@ def _lead_sentences(rows: list[SentenceRow]) -> set[tuple[str, int]]:
             taken[r.chunk_id] = taken.get(r.chunk_id, 0) + 1
             leads.add((r.chunk_id, r.idx))
     return leads
-
-
-def _select(
-    candidates: list[_Candidate],
-    *,
-    floor: float,
-    max_excerpts: int,
-    budget: int,
-    date_of: Callable[[str], date],
-) -> list[_Candidate]:
-    """Pick the best distinct candidates that fit the character budget; of two that say the
-    same thing, keep the one from the newer story."""
-    chosen: list[_Candidate] = []
-    for cand in candidates:
-        if chosen and cand.similarity < floor:
-            continue
-        dup = _duplicate_of(cand, chosen)
-        if dup is not None:
-            if date_of(cand.article_id) > date_of(chosen[dup].article_id):
-                room = budget - sum(len(c.text) for c in chosen) + len(chosen[dup].text)
-                if len(cand.text) <= room:
-                    chosen[dup] = cand
-            continue
-        if len(chosen) == max_excerpts:
-            continue  # later candidates may still replace an older duplicate
-        used = sum(len(c.text) for c in chosen)
-        text = cand.text if len(cand.text) <= budget - used else _cut(cand.text, budget - used)
-        if text:
-            chosen.append(replace(cand, text=text))
-    return chosen
-
-
-def _duplicate_of(cand: _Candidate, chosen: list[_Candidate]) -> int | None:
-    """Return the index of the chosen excerpt a candidate repeats, or None."""
-    for i, other in enumerate(chosen):
-        if cand.text in other.text or other.text in cand.text:
-            return i
-        both = cand.vector is not None and other.vector is not None
-        if both and float(cand.vector @ other.vector) > _DUPLICATE_SIMILARITY:  # type: ignore[operator]
-            return i
-    return None
-
-
-def _cut(text: str, limit: int) -> str:
-    """Return a verbatim prefix of text of at most `limit` chars, ending at a word boundary."""
-    if limit < 80:
-        return ""  # too little room left for a meaningful excerpt
-    prefix = text[:limit]
-    space = prefix.rfind(" ")
-    return prefix[:space].rstrip(",;:") if space > 0 else prefix

@@ -83,6 +83,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--index-dir", type=Path, help="keep and reuse the index here (development)")
 
+    p = sub.add_parser("train-ranker", help="fit the sentence ranker on question sets (dev)")
+    p.add_argument(
+        "--eval-dir",
+        type=Path,
+        default=Path("../shared/eval"),
+        help="folder of question sets, each SET/articles.jsonl + SET/questions.jsonl",
+    )
+    p.add_argument("--sets", nargs="+", default=["news2022", "tech"], metavar="SET")
+    p.add_argument(
+        "--index-root",
+        type=Path,
+        required=True,
+        help="keep each set's index in INDEX_ROOT/SET (reused when present)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="model file to write (default: the bundled index/rank/ranker.json)",
+    )
+
     p = sub.add_parser("bench", help="measure ingestion and ask speed against their floors")
     p.add_argument("--chunks", type=int, default=2000, help="index size to measure at")
     p.add_argument("--questions", type=int, default=200, help="questions to time (>= 200)")
@@ -369,7 +390,8 @@ def _print_eval_table(results: dict[str, dict[str, object]]) -> None:
     from rich.table import Table
 
     keys = ["recall@1", "recall@5", "recall@10", "mrr", "answer_hit", "cited_evidence",
-            "grounding", "coverage", "refusal"]  # fmt: skip
+            "citation_precision", "single_story_rate", "grounding", "coverage",
+            "refusal"]  # fmt: skip
     table = Table(title="Answer quality")
     table.add_column("figure")
     for kind in results:
@@ -381,6 +403,24 @@ def _print_eval_table(results: dict[str, dict[str, object]]) -> None:
         table.add_row(f"latency {pct} ms", *cells)
     table.add_row("questions", *(str(m["questions"]) for m in results.values()))
     Console().print(table)
+
+
+def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
+    """Fit the sentence ranker and print its held-out figures."""
+    from index.rank.train import bundled_model_path, train
+
+    sets = [
+        (name, args.eval_dir / name / "articles.jsonl", args.eval_dir / name / "questions.jsonl")
+        for name in args.sets
+    ]
+    missing = [str(p) for _, a, q in sets for p in (a, q) if not p.is_file()]
+    if missing:
+        print(f"newsbot train-ranker: missing {', '.join(missing)}", file=sys.stderr)
+        return 2
+    out = args.out or bundled_model_path()
+    figures = train(sets, args.index_root, out, base=settings)
+    print(json.dumps({"model": str(out), **figures}, indent=2))
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -429,6 +469,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "review": cmd_review,
     "stats": cmd_stats,
     "eval": cmd_eval,
+    "train-ranker": cmd_train_ranker,
     "bench": cmd_bench,
     **MAINTENANCE_COMMANDS,
     "run": cmd_run,

@@ -47,6 +47,8 @@ class QuestionResult:
     cited: tuple[str, ...]
     grounded: bool
     latency_ms: float
+    # Per cited story: is it an evidence story or does its text contain the gold answer?
+    cited_answering: tuple[bool, ...] = ()
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -107,6 +109,7 @@ def compute_metrics(results: Sequence[QuestionResult]) -> dict[str, Any]:
         return 0.0
 
     answered = [r for r in answerable if not r.refused]
+    one_story = [r for r in answered if len(r.question.evidence) == 1]
     latencies = [r.latency_ms for r in results]
     return {
         "recall@1": recall(1),
@@ -117,6 +120,10 @@ def compute_metrics(results: Sequence[QuestionResult]) -> dict[str, Any]:
             [not r.refused and is_hit(r.question.answer or "", r.excerpts_text) for r in answerable]
         ),
         "cited_evidence": _mean([bool(set(r.cited) & r.question.evidence) for r in answered]),
+        # Of all stories cited for answerable questions, the share that hold the answer.
+        "citation_precision": _mean([ok for r in answered for ok in r.cited_answering]),
+        # Of answers to questions one story answers, the share citing exactly one story.
+        "single_story_rate": _mean([len(r.cited) == 1 for r in one_story]),
         "grounding": _mean([r.grounded for r in results if not r.refused]) if results else 1.0,
         "coverage": _mean([not r.refused for r in answerable]),
         "refusal": _mean([r.refused for r in unanswerable]),
@@ -140,15 +147,26 @@ def evaluate_question(services: Services, q: EvalQuestion) -> QuestionResult:
     latency = (time.perf_counter() - start) * 1000
     hits = services.retriever.search(q.question, 40, today=q.asked_on)
     ranked = tuple(dict.fromkeys(h.article_id for h in hits))[:10]
+    cited = tuple(c.article_id for c in answer.citations)
     return QuestionResult(
         question=q,
         ranked=ranked,
         refused=answer.refused,
         excerpts_text=" ".join(e.text for e in answer.excerpts),
-        cited=tuple(c.article_id for c in answer.citations),
+        cited=cited,
         grounded=_grounded(services, answer),
         latency_ms=latency,
+        cited_answering=tuple(_answers(services, q, aid) for aid in cited),
     )
+
+
+def _answers(services: Services, q: EvalQuestion, article_id: str) -> bool:
+    """Return True when a cited story is an evidence story or contains the gold answer."""
+    if article_id in q.evidence:
+        return True
+    article = services.registry.get_article(article_id)
+    gold = normalize(q.answer or "")
+    return bool(gold) and article is not None and gold in normalize(article.text)
 
 
 def _grounded(services: Services, answer: Answer) -> bool:

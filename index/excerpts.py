@@ -7,13 +7,30 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-AnswerType = Literal["number", "date", "entity", "other"]
+AnswerType = Literal["number", "date", "quote", "list", "entity", "other"]
 
 _NUMBER_Q = re.compile(
     r"\bhow (many|much|fast|long|old|far|big|large|tall|high)\b|\bwhat (percentage|percent|"
     r"number|price|age|amount|share|fraction)\b|\bby how much\b|\bcost\b",
     re.I,
 )
+# "What did Meta spend", "what will it cost": an amount, though the question says "what".
+_AMOUNT_Q = re.compile(r"\bwhat\b.*\b(spend|spent|pay|paid|raise|raised|cost|earn|charge)\b", re.I)
+# "How did the screenwriter describe ...": the answer is someone's own words.
+_QUOTE_Q = re.compile(
+    r"\bhow did\b.*\b(describe|call|characteri[sz]e|put it|react)\b|\bwhat did\b.*\b(say|call)\b",
+    re.I,
+)
+_LIST_Q = re.compile(r"\b(what|which) (kinds?|types?|sorts?) of\b", re.I)
+_QUOTED = re.compile(r"[\"“][^\"“”]{3,}[\"”]")
+# Three or more short items: "assessing chatbot responses, annotating data, and generating".
+_ITEM = r"(?:[\w$'’-]+ ){0,3}[\w$'’-]+"
+_LIST = re.compile(
+    rf"{_ITEM}(?:, {_ITEM})+, (?:and|or) \w|{_ITEM}(?:, {_ITEM}){{2,}} (?:and|or) \w"
+)
+# "insiders, including writers and showrunners" names examples of one thing, not a list.
+_APPOSITIVE = re.compile(r",? (?:including|such as|like) ")
+_BARE_YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _DATE_Q = re.compile(r"\bwhen\b|\b(what|which) (year|date|day|month|decade)\b", re.I)
 _ENTITY_Q = re.compile(r"\b(who|whom|whose|which|where|what)\b", re.I)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
@@ -73,10 +90,14 @@ def stem_terms(text: str) -> frozenset[str]:
 
 def answer_type(question: str) -> AnswerType:
     """Return the kind of answer a question asks for."""
-    if _NUMBER_Q.search(question):
+    if _NUMBER_Q.search(question) or _AMOUNT_Q.search(question):
         return "number"
     if _DATE_Q.search(question):
         return "date"
+    if _QUOTE_Q.search(question):
+        return "quote"
+    if _LIST_Q.search(question):
+        return "list"
     if _ENTITY_Q.search(question):
         return "entity"
     return "other"
@@ -102,10 +123,16 @@ def overlap(q: QuestionProfile, sentence: str) -> float:
 def carries_answer(q: QuestionProfile, sentence: str) -> bool:
     """Return True when the sentence holds something new of the asked-for kind."""
     if q.answer_type == "number":
-        found = set(_NUMBER.findall(sentence)) - q.numbers
+        # A year is a date, not an amount: "In 2023, ..." does not say how much.
+        found = {n for n in _NUMBER.findall(sentence) if not _BARE_YEAR.fullmatch(n.strip(",."))}
+        found -= q.numbers
         return bool(found) or any(w.lower() in _NUMBER_WORDS for w in _WORD.findall(sentence))
     if q.answer_type == "date":
         return bool(_YEAR_OR_DATE.search(sentence))
+    if q.answer_type == "quote":
+        return bool(_QUOTED.search(sentence))
+    if q.answer_type == "list":
+        return bool(_LIST.search(_APPOSITIVE.sub("; ", sentence)))
     if q.answer_type == "entity":
         return any(
             w not in _COMMON_CAPITALS and w.lower() not in q.words

@@ -158,6 +158,8 @@ class Excerpt:
 
     text: str
     n: int
+    # [start, end) spans of text that answer the question: shown bold, the text stays verbatim.
+    bold: tuple[tuple[int, int], ...] = ()
 
     @property
     def quoted(self) -> str:

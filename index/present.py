@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -162,7 +163,9 @@ def answer_to_text(a: Answer) -> str:
     dates = {c.n: c.published for c in a.citations}
     marks = {c.n: disputed_mark(c.provenance) for c in a.citations}
     lines = [
-        (f"{e.quoted} ({_when(dates[e.n])})" if a.spans_months else e.quoted) + marks[e.n]
+        f"\u201c{embolden(e.text, e.bold)}\u201d [{e.n}]"
+        + (f" ({_when(dates[e.n])})" if a.spans_months else "")
+        + marks[e.n]
         for e in a.excerpts
     ] + ["", "Sources:"]
     for c in a.citations:
@@ -177,3 +180,17 @@ def answer_to_text(a: Answer) -> str:
     if a.stale_days:
         lines.append(f"Note: the newest story cited is {a.stale_days} days old.")
     return "\n".join(lines)
+
+
+def embolden(
+    text: str, spans: Sequence[tuple[int, int]], escape: Callable[[str], str] = str
+) -> str:
+    """Return text with each [start, end) span wrapped in ** and every piece escaped."""
+    out, at = [], 0
+    for start, end in spans:
+        if start < at or end > len(text):
+            continue
+        out += [escape(text[at:start]), "**", escape(text[start:end]), "**"]
+        at = end
+    out.append(escape(text[at:]))
+    return "".join(out)

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     refusal_threshold: float = Field(0.575, ge=0.0, le=1.0)
     key_question_threshold: float = Field(0.75, ge=0.0, le=1.0)
     max_excerpts: int = Field(3, ge=1, le=10)
+    # The learned sentence ranker (JSON from `newsbot train-ranker`); None means the bundled one.
+    ranker_model: Path | None = None
+    # Ask questions as the stories name things ("the Facebook parent" -> "Meta"), from aliases
+    # learned from the indexed stories themselves (index/aliases.py).
+    learned_aliases: bool = True
     answer_chars: int = Field(600, ge=100, le=3000)
     max_question_chars: int = Field(500, ge=20, le=4000)
 

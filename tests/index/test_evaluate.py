@@ -105,3 +105,18 @@ def test_run_eval_end_to_end_on_small_files(tmp_path: Path) -> None:
         assert m["questions"] == 3 and m["grounding"] == 1.0
         assert m["recall@1"] == 1.0 and m["answer_hit"] == 1.0 and m["refusal"] == 1.0
     assert not (tmp_path / "unused").exists()  # the throwaway index never touches data_dir
+
+
+def test_citation_precision_and_single_story_rate() -> None:
+    a, b, c = _q("a", "Paris", ("A",)), _q("b", "42", ("B", "B2")), _q("c", "Rome", ("C",))
+    results = [
+        # a: two stories cited, one answers; one evidence story -> not a single-story answer
+        QuestionResult(a, ("A",), False, "Paris", ("A", "X"), True, 1.0, (True, False)),
+        # b: two evidence stories, both cited and answering (not counted by single_story_rate)
+        QuestionResult(b, ("B",), False, "42", ("B", "B2"), True, 1.0, (True, True)),
+        # c: one story cited, it answers
+        QuestionResult(c, ("C",), False, "Rome", ("C",), True, 1.0, (True,)),
+    ]
+    m = compute_metrics(results)
+    assert m["citation_precision"] == pytest.approx(4 / 5)
+    assert m["single_story_rate"] == pytest.approx(1 / 2)

@@ -43,7 +43,7 @@ def test_follow_answers_now_without_logging_and_is_stored(seeded: Services) -> N
     assert followed.answer.refused  # the seeds are about Hollywood writers, not EU fines
     paid = follows.follow(ANN, PAY_QUESTION, guild_id=7, channel_id=8)
     assert not paid.answer.refused
-    assert "AI trainers" in paid.answer.text  # a seed story covers it
+    assert "$150 per hour" in paid.answer.text  # a seed story answers it
     [first, second] = follows.follows_of(ANN)
     assert first.question == EU_QUESTION  # cleaned: no control characters, no outer spaces
     assert (first.guild_id, first.channel_id, first.signature) == (7, 8, "refused")

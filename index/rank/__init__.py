@@ -1,0 +1,22 @@
+"""Sentence ranking: features of candidate sentences, the learned model that scores them, the
+choice of excerpts, and the spans of an excerpt that answer the question."""
+
+from index.rank._features import FEATURES, Context, feature_matrix, focus_terms, wants_several
+from index.rank._model import RankerModel, RankerModelError, load_model
+from index.rank._select import Candidate, cut, select
+from index.rank._spans import answer_spans
+
+__all__ = [
+    "FEATURES",
+    "Candidate",
+    "Context",
+    "RankerModel",
+    "RankerModelError",
+    "answer_spans",
+    "cut",
+    "feature_matrix",
+    "focus_terms",
+    "load_model",
+    "select",
+    "wants_several",
+]

@@ -1,0 +1,155 @@
+"""The sentence ranker's parts on small text: features, answer spans, model file, selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.aliases import learn
+from index.excerpts import answer_type, carries_answer, profile
+from index.present import embolden
+from index.rank import (
+    FEATURES,
+    Candidate,
+    Context,
+    RankerModel,
+    RankerModelError,
+    answer_spans,
+    feature_matrix,
+    focus_terms,
+    load_model,
+    select,
+)
+
+TASKS = "These roles involve assessing chatbot responses, annotating data, and generating content."
+TLDR = "Many professionals are working as AI trainers to earn income after the strikes."
+
+
+def spans(question: str, text: str, wants_list: bool = False) -> list[str]:
+    """Return the bold pieces of text for a question."""
+    return [
+        text[a:b] for a, b in answer_spans(profile(question), question, text, wants_list=wants_list)
+    ]
+
+
+def test_question_types() -> None:
+    assert answer_type("What kinds of tasks do AI trainers do?") == "list"
+    assert answer_type("How did the screenwriter describe the work?") == "quote"
+    assert answer_type("What did the Facebook parent spend on Scale AI?") == "number"
+    assert answer_type("Which companies hire writers?") == "entity"
+    assert focus_terms("Which companies hire writers?") == frozenset({"compani", "hire"})
+
+
+def test_a_list_answers_a_kinds_question_and_a_year_is_not_an_amount() -> None:
+    kinds = profile("What kinds of tasks do AI trainers do?")
+    assert carries_answer(kinds, TASKS)
+    assert not carries_answer(
+        kinds, "Insiders, including writers and showrunners, work as trainers."
+    )
+    pay = profile("How much do writers earn training AI?")
+    assert not carries_answer(pay, "In 2023, Hollywood writers went on strike over AI.")
+    assert carries_answer(pay, "Writers earn up to $150 per hour training AI.")
+
+
+def test_answer_spans_are_verbatim_pieces() -> None:
+    assert spans("What kinds of tasks do AI trainers do?", TASKS) == [
+        "assessing chatbot responses, annotating data, and generating content"
+    ]
+    assert spans("How much do writers earn?", "In 2023, one earned up to $150 per hour.") == [
+        "$150 per hour"
+    ]
+    text = "Companies involved, such as Mercor, Outlier, and Turing, hired writers."
+    assert spans("Which companies hire writers?", text, wants_list=True) == [
+        "Mercor, Outlier, and Turing"
+    ]
+    assert spans("Who hired Kanye West?", "Twitter locked rapper Kanye West's account.") == []
+    assert spans(
+        "Who locked the account?", "On Sunday Twitter locked the account of Kanye West."
+    ) == [
+        "Twitter",
+        "Kanye West",
+    ]
+    assert spans("Is AI training good work?", TASKS) == []  # nothing in particular is asked
+
+
+def test_embolden_escapes_each_piece_and_keeps_the_text() -> None:
+    text = "Pay is *up* to $150 per hour."
+    out = embolden(text, [(15, 28)], escape=lambda s: s.replace("*", "\\*"))
+    assert out == "Pay is \\*up\\* to **$150 per hour**."
+    assert embolden(text, []) == text
+
+
+def _ctx(question: str, n: int) -> Context:
+    return Context(profile(question), question, [0] * n, [0] * n, [False] * n, [0.0] * n)
+
+
+def test_feature_matrix_separates_new_information_from_a_restatement() -> None:
+    question = "What kinds of tasks do AI trainers do?"
+    x = feature_matrix([TASKS, TLDR], np.array([0.5, 0.6]), _ctx(question, 2))
+    col = {f: i for i, f in enumerate(FEATURES)}
+    assert x.shape == (2, len(FEATURES))
+    assert x[0, col["answer_type"]] == 1.0 and x[1, col["answer_type"]] == 0.0
+    assert x[0, col["novelty"]] > x[1, col["novelty"]]
+    assert x[1, col["similarity_rank"]] == 1.0 and x[0, col["similarity_rank"]] == 0.5
+    assert feature_matrix([], np.zeros(0), _ctx(question, 0)).shape == (0, len(FEATURES))
+
+
+def test_bundled_model_loads_and_ranks_an_answer_above_a_restatement() -> None:
+    model = load_model()
+    assert 0.0 < model.typed_bar <= model.support_bar < 1.0
+    assert "cv_top1" in model.info  # trained by train-ranker, with its held-out figure
+    question = "What kinds of tasks do AI trainers do?"
+    x = feature_matrix([TASKS, TLDR], np.array([0.5, 0.55]), _ctx(question, 2))
+    p = model.probabilities(x)
+    assert p[0] > p[1]
+
+
+def test_model_file_round_trips_and_refuses_other_features(tmp_path: Path) -> None:
+    model = load_model()
+    path = tmp_path / "m.json"
+    path.write_text(model.to_json(), encoding="utf-8")
+    again = load_model(path)
+    assert again.support_bar == model.support_bar
+    assert np.allclose(again.coef, model.coef)
+    path.write_text(model.to_json().replace('"similarity"', '"cosine"', 1), encoding="utf-8")
+    with pytest.raises(RankerModelError, match="other features"):
+        load_model(path)
+    with pytest.raises(RankerModelError):
+        load_model(tmp_path / "missing.json")
+
+
+def _cand(text: str, story: str, relevance: float, typed: bool = False) -> Candidate:
+    return Candidate(text, story, relevance, 0.5, 0.7, typed, None)
+
+
+def test_select_quotes_later_excerpts_only_when_they_pass() -> None:
+    model = RankerModel(np.zeros(1), np.ones(1), np.zeros(1), 0.0, 0.6, 0.3)
+    cands = [
+        _cand("OpenAI raised $40 billion in a funding round led by SoftBank.", "openai", 0.9),
+        _cand("Scale AI raised $1 billion from investors last year.", "scale", 0.5, typed=True),
+        _cand("SoftBank will invest $30 billion of the total amount raised.", "openai", 0.4, True),
+        _cand("The round is the largest private fundraising by any company.", "openai", 0.2),
+    ]
+
+    def passes(c: Candidate, chosen: list[Candidate]) -> bool:
+        cited = any(o.article_id == c.article_id for o in chosen)
+        return model.passes(c.relevance, typed=c.typed, cited=cited)
+
+    chosen = select(cands, passes=passes, max_excerpts=3, budget=600, date_of=lambda _: None)  # type: ignore[arg-type,return-value]
+    assert [c.article_id for c in chosen] == ["openai", "openai"]  # no padding from Scale AI
+
+
+def test_aliases_name_one_thing_only() -> None:
+    table = learn(
+        [
+            "Facebook parent Meta said so. Scale AI, a data-labeling startup, agreed.",
+            "Advances in artificial intelligence (AI) chips.",
+            "Acme, a robotics startup, and Beta, a robotics startup, merged.",
+        ]
+    )
+    assert table["facebook parent"] == "Meta"
+    assert table["the data-labeling startup"] == "Scale AI"
+    assert table["artificial intelligence"] == "AI"
+    assert "the robotics startup" not in table  # two names: ambiguous, never used

@@ -265,7 +265,7 @@ def measure_libraries(
 
 def cold_start(data_dir: Path) -> dict[str, float]:
     """Time `newsbot --help` and a whole `newsbot ask` process."""
-    base = [sys.executable, "-m", "index.cli"]
+    base = [sys.executable, "-m", "newsbot.cli"]
     run = lambda *args: subprocess.run([*base, *args], capture_output=True, check=True)  # noqa: E731
     return {
         "help_s": round(_time(lambda: run("--help")), 3),

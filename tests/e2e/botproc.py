@@ -33,9 +33,9 @@ def clean_env(settings: dict[str, str]) -> dict[str, str]:
 
 
 def newsbot(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
-    """Start `newsbot ARGS` (as `python -m index.cli`) with output captured."""
+    """Start `newsbot ARGS` (as `python -m newsbot.cli`) with output captured."""
     return subprocess.Popen(
-        [sys.executable, "-m", "index.cli", *args],
+        [sys.executable, "-m", "newsbot.cli", *args],
         env=env,
         cwd=cwd,  # not the repository: no .env file is read
         stdout=subprocess.PIPE,
@@ -64,7 +64,7 @@ class BotProcess:
         """Start `newsbot run`."""
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "index.cli", "run"],
+                [sys.executable, "-m", "newsbot.cli", "run"],
                 env=env,
                 cwd=cwd,
                 stdout=log,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from index.cli import main
+from newsbot.cli import main
 
 pytestmark = pytest.mark.model
 
@@ -87,7 +87,7 @@ def test_articles_remove_and_stats(data_dir: Path, capsys: pytest.CaptureFixture
 def test_help_is_fast_and_needs_no_heavy_imports() -> None:
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "index.cli", "--help"], capture_output=True, text=True,
+        [sys.executable, "-m", "newsbot.cli", "--help"], capture_output=True, text=True,
         env={**os.environ}, check=False,
     )  # fmt: skip
     elapsed = time.perf_counter() - start

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from index.cli import main
 from index.models import RawDocument
 from index.services import build_services
 from index.settings import Settings
+from newsbot.cli import main
 from tests.fakes import FakeEmbedder
 
 STORY = """---
@@ -89,7 +89,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
                         id=f"s{i}") for i in range(200)]  # fmt: skip
     assert services.ingestor.ingest(docs).ok  # far more JSON than a pipe buffers
     services.close()
-    env_cmd = [sys.executable, "-m", "index.cli", "--data-dir", str(data)]
+    env_cmd = [sys.executable, "-m", "newsbot.cli", "--data-dir", str(data)]
     shell = f"{' '.join(env_cmd)} articles --json | head -3; exit ${{PIPESTATUS[0]}}"
     done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

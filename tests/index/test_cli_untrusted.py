@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from index.cli import main
 from index.models import RawDocument
 from index.services import build_services
 from index.settings import Settings
+from newsbot.cli import main
 from tests.fakes import FakeEmbedder
 
 TITLE = "Chips [/] and the [bold red]AI[/] race"

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from index import cli
 from index.errors import ArticleNotFoundError, InvalidReviewError
 from index.models import REVIEW_STATUSES, RawDocument
 from index.present import answer_to_dict, answer_to_text
 from index.review import NOTE_MAX_CHARS, review_story
 from index.services import Services, build_services
 from index.settings import Settings
+from newsbot import cli
 from tests.fakes import FakeEmbedder
 
 SEED_QUESTION = "How many contracts did the screenwriter complete for AI training platforms?"

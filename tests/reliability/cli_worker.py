@@ -1,7 +1,7 @@
 """The real `newsbot` command line in a subprocess, with the fake embedder swapped in.
 
 Usage: ``python -m tests.reliability.cli_worker ARG...`` runs ``newsbot ARG...`` exactly as the
-installed command does (index.cli.main), except that the sentence-transformers model is replaced
+installed command does (newsbot.cli.main), except that the sentence-transformers model is replaced
 by the fake embedder so many stories ingest in seconds.
 """
 
@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 import index.services
-from index.cli import main
+from newsbot.cli import main
 from tests.fakes import FakeEmbedder
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from index import cli
 from index.chunk import MAX_SENTENCE_CHARS, chunk_article, split_sentences
 from index.models import RawDocument
 from index.services import Services, build_services
 from index.settings import Settings
+from newsbot import cli
 from tests.fakes import FakeEmbedder
 from tests.reliability.test_bad_input import snapshot
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import index.services
-from index.cli import main
+from newsbot.cli import main
 from tests.fakes import FakeEmbedder
 from tests.reliability.crashkit import ROOT, make_template
 

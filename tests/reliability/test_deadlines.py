@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from index import cli
 from index.errors import FetchError
 from index.fetch import FetchPolicy, fetch_url
+from newsbot import cli
 from tests.fakes import FakeEmbedder
 from tests.index.httpserver import ARTICLE_HTML, Route, Server, guard_connections, serve
 from tests.index.test_fetch import fake_dns, tls_files, tls_server  # noqa: F401 (fixtures)

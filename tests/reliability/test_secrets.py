@@ -20,8 +20,8 @@ from pydantic import SecretStr, ValidationError
 
 from bot import __main__ as bot_main
 from bot import launch
-from index import cli
 from index.settings import Settings
+from newsbot import cli
 from tests.index.httpserver import Route, Server, serve
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GsEcRt.token-that-must-never-show-0123456789"
@@ -138,7 +138,7 @@ def test_newsbot_run_with_debug_logging_never_prints_the_token(
         PYTHONPATH=str(ROOT),
     )
     done = subprocess.run(
-        [sys.executable, "-m", "index.cli", "-v", "run"], cwd=tmp_path, env=env,
+        [sys.executable, "-m", "newsbot.cli", "-v", "run"], cwd=tmp_path, env=env,
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr

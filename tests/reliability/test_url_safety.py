@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.client import NewsBot
-from index import cli
 from index.services import Services, build_services
 from index.settings import Settings
+from newsbot import cli
 from tests.bot.support import command, interaction, invoke, moderator_by_role, sent
 from tests.fakes import FakeEmbedder
 from tests.index.httpserver import ARTICLE_HTML, Route, Server, guard_connections, serve

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.maintenance import MAINTENANCE_COMMANDS, add_maintenance_commands
+from newsbot.maintenance import MAINTENANCE_COMMANDS, add_maintenance_commands
 
 if TYPE_CHECKING:
     from index.services import Services

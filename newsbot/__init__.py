@@ -1,0 +1,1 @@
+"""Entry points above the core and the bot: the `newsbot` command line."""

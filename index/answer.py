@@ -125,7 +125,7 @@ class Answerer:
             return Answer(question=question, refused=True)
         rows = self._registry.sentences_for([h.chunk_id for h in hits])
         key_answer, key_score = self._key_question_match(asked, hits, rows, qvec)
-        candidates = self._candidates(hits, *self._features(asked, hits, rows, qvec, today))
+        candidates = self._candidates(hits, today, *self._features(asked, hits, rows, qvec, today))
         best = max([key_score] + [c.evidence for c in candidates])
         if best < s.refusal_threshold:
             return self._refusal(question, hits, best)
@@ -222,7 +222,12 @@ class Answerer:
         return usable, feature_matrix([r.text for r in usable], vectors @ qvec, ctx), vectors
 
     def _candidates(
-        self, hits: list[Hit], usable: list[SentenceRow], x: np.ndarray, vectors: np.ndarray
+        self,
+        hits: list[Hit],
+        today: date | None,
+        usable: list[SentenceRow],
+        x: np.ndarray,
+        vectors: np.ndarray,
     ) -> list[Candidate]:
         """Return the scored sentences as candidates, most likely to answer first."""
         if not usable:
@@ -238,13 +243,23 @@ class Answerer:
                 similarity=float(x[i, col["similarity"]]),
                 evidence=float(x[i, col["similarity"]])
                 + W_EVIDENCE_OVERLAP * float(x[i, col["overlap"]])
-                - min(AGE_PENALTY_MAX, AGE_PENALTY_PER_YEAR * float(x[i, col["age_years"]])),
+                # The story's real age, not the ranker's capped feature: an old story must
+                # match more closely to count as evidence.
+                - self._age_penalty(article_of[r.chunk_id], today),
                 typed=bool(x[i, col["answer_type"]]),
                 vector=vectors[i],
             )
             for i, r in enumerate(usable)
         ]
         return sorted(out, key=lambda c: -c.relevance)
+
+    def _age_penalty(self, article_id: str, today: date | None) -> float:
+        """Return how much an old story's evidence is discounted (older needs a closer match)."""
+        published = self._retriever.article_date(article_id)
+        if today is None or published is None:
+            return 0.0
+        years = max(0, (today - published).days) / 365.25
+        return min(AGE_PENALTY_MAX, AGE_PENALTY_PER_YEAR * years)
 
     def _age_years(self, article_id: str, today: date | None) -> float:
         """Return a story's age in years at the asking date (0 with no date to ask on)."""

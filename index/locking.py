@@ -10,7 +10,6 @@ import sqlite3
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -163,10 +162,9 @@ class WriteGuard:
             registry.set_meta(DAMAGED, "[]")
         if dead or os.getpid() not in writers:
             registry.set_meta(WRITERS, json.dumps(sorted((writers - dead) | {os.getpid()})))
-        if not self._registered:  # weakly: a guard dropped early is simply not released
+        if not self._registered:  # a normal exit records itself; release() unregisters
             self._registered = True
-            ref = weakref.WeakMethod(self.release)
-            atexit.register(lambda: (m := ref()) is not None and m())
+            atexit.register(self.release)
 
     def release(self) -> None:
         """Say this process exits cleanly: its Chroma state is saved (call at shutdown)."""
@@ -177,6 +175,7 @@ class WriteGuard:
                 writers = _writers(self._registry.get_meta(WRITERS))
                 self._registry.set_meta(WRITERS, json.dumps(sorted(writers - {os.getpid()})))
             self._registered = False
+            atexit.unregister(self.release)
         except (TimeoutError, OSError, sqlite3.Error) as exc:  # the next start just rebuilds
             log.debug("could not record a clean exit: %s", exc)
 

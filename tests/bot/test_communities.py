@@ -28,19 +28,11 @@ from tests.bot.support import (
     sent,
 )
 from tests.follow_stories import EU_FINE, EU_QUESTION
+from tests.library_stories import LUMEN, QUESTION
 
 A, B, OPERATOR = 101, 202, 303
 CHANNEL_A, CHANNEL_B = 1_001, 2_002
-STORY = b"""---
-title: Lumenwave opens a robotics lab in Lisbon
-source: Harbor Ledger
-published: 2026-10-01
----
-Lumenwave, the Portuguese AI company, opened a robotics lab in Lisbon on Tuesday. The lab
-employs 140 engineers who build warehouse robots, the company said. Lumenwave plans to double
-the lab's staff by 2028.
-"""
-QUESTION = "How many engineers does the Lumenwave robotics lab employ?"
+STORY = LUMEN.encode()
 
 
 @pytest.fixture

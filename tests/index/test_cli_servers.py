@@ -15,17 +15,8 @@ from index.services import build_services
 from index.settings import Settings
 from newsbot.cli import main
 from tests.fakes import FakeEmbedder
-
-STORY = """---
-title: Lumenwave opens a robotics lab in Lisbon
-source: Harbor Ledger
-published: 2026-10-01
----
-Lumenwave, the Portuguese AI company, opened a robotics lab in Lisbon on Tuesday. The lab
-employs 140 engineers who build warehouse robots, the company said. Lumenwave plans to double
-the lab's staff by 2028.
-"""
-QUESTION = "How many engineers does the Lumenwave robotics lab employ?"
+from tests.library_stories import LUMEN as STORY
+from tests.library_stories import QUESTION
 
 
 def _run(*args: str) -> int:

@@ -11,18 +11,9 @@ from index.errors import ArticleNotFoundError, IngestError
 from index.library import SHARED
 from index.models import RawDocument
 from index.services import Services
+from tests.library_stories import LUMEN, QUESTION
 
 A, B = 1111, 2222
-LUMEN = """---
-title: Lumenwave opens a robotics lab in Lisbon
-source: Harbor Ledger
-published: 2026-10-01
----
-Lumenwave, the Portuguese AI company, opened a robotics lab in Lisbon on Tuesday. The lab
-employs 140 engineers who build warehouse robots, the company said. Lumenwave plans to double
-the lab's staff by 2028.
-"""
-QUESTION = "How many engineers does the Lumenwave robotics lab employ?"
 ORBIT = """---
 title: Orbitline trains a weather model
 source: Harbor Ledger

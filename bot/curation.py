@@ -10,7 +10,7 @@ from pathlib import Path
 from index.errors import IngestError, NewsbotError
 from index.models import RawDocument
 from index.services import Services
-from index.sources import HTML_SUFFIXES, TEXT_SUFFIXES, title_from_filename
+from index.sources import HTML_SUFFIXES, TEXT_SUFFIXES, decode_text, title_from_filename
 
 UPLOAD_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 
@@ -48,12 +48,7 @@ def check_upload_name(filename: str) -> str:
 def document_from_upload(filename: str, data: bytes) -> RawDocument:
     """Return the raw document of an uploaded .txt/.md/.html file, refusing binary or non-UTF-8."""
     suffix = check_upload_name(filename)
-    if b"\x00" in data[:8192]:
-        raise IngestError(filename, "looks like a binary file, not text")
-    try:
-        text = data.decode("utf-8-sig")  # strict: a wrong byte is an error, not a replacement
-    except UnicodeDecodeError as exc:
-        raise IngestError(filename, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
+    text = decode_text(data, filename)
     if not text.strip():
         raise IngestError(filename, "the file is empty")
     if suffix in HTML_SUFFIXES:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -133,56 +135,49 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
         return  # the usual case: no write lock taken at start-up
     # One write transaction, re-checked inside: a second process opening the same old database
     # waits, then finds the column there.
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with _immediate(db):
         if "private" not in _columns(db, "questions"):
             db.execute("ALTER TABLE questions ADD COLUMN private INTEGER NOT NULL DEFAULT 0")
             # Older versions answered /ask private:True without recording it: whether those
             # questions were private is unknown, so none of them is ever shown in a digest.
             db.execute("UPDATE questions SET private = 1")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _add_question_guilds(db: sqlite3.Connection) -> None:
     """Record the server of each question; older rows get NULL, so no server's digest shows them."""
     if "guild_id" in _columns(db, "questions"):
         return
-    db.execute("BEGIN IMMEDIATE")  # re-checked inside, as in _add_missing_columns
-    try:
+    with _immediate(db):  # re-checked inside, as in _add_missing_columns
         if "guild_id" not in _columns(db, "questions"):
             db.execute("ALTER TABLE questions ADD COLUMN guild_id INTEGER")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _write(db: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> None:
     """Run one start-up write in its own write transaction (it waits for another process's)."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with _immediate(db):
         db.execute(sql, params)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _add_article_libraries(db: sqlite3.Connection, legacy_library: int) -> None:
     """Put every story of an older database into one library, and flag its vectors for tagging."""
     if "library" in _columns(db, "articles"):
         return
-    db.execute("BEGIN IMMEDIATE")  # re-checked inside, as in _add_missing_columns
-    try:
+    with _immediate(db):  # re-checked inside, as in _add_missing_columns
         if "library" not in _columns(db, "articles"):
             db.execute("ALTER TABLE articles ADD COLUMN library INTEGER NOT NULL DEFAULT 0")
             db.execute("UPDATE articles SET library = ?", (legacy_library,))
             db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')", (META_TAG_VECTORS,)
             )
+
+
+@contextmanager
+def _immediate(db: sqlite3.Connection) -> Iterator[None]:
+    """Run the block in one write transaction: it waits for another process's, and rolls back
+    on any error."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
     except BaseException:
         db.execute("ROLLBACK")
         raise
@@ -201,14 +196,9 @@ def _add_follow_keys(db: sqlite3.Connection) -> None:
     # Another process may be opening this database too: the write lock makes it wait, and the
     # check is made again once holding it, so the column is never added twice ("duplicate
     # column") and no process sees it added but not yet filled or indexed.
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with _immediate(db):
         if "question_key" not in _columns(db, "follows"):
             _fill_follow_keys(db)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _fill_follow_keys(db: sqlite3.Connection) -> None:

@@ -102,10 +102,15 @@ def read_text_file(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise IngestError(origin, f"cannot read file ({exc.strerror or exc})") from exc
+    return decode_text(data, origin)
+
+
+def decode_text(data: bytes, origin: str) -> str:
+    """Decode a file's bytes as UTF-8 text, refusing binary and non-UTF-8 data."""
     if b"\x00" in data[:8192]:
         raise IngestError(origin, "looks like a binary file, not text")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")  # strict: a wrong byte is an error, not a replacement
     except UnicodeDecodeError as exc:
         raise IngestError(origin, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
 

@@ -148,7 +148,9 @@ def test_a_starting_process_never_rolls_back_a_live_writer(
         open_services(data).close()
         starts += 1
     assert f"added={STORIES} failed=0" in worker.finish()
-    assert starts >= 3
+    # Each start now waits for the writer's batch and self-queries a sample of vectors, so on a
+    # loaded machine only two may fit into the run; two starts still overlap the live writer.
+    assert starts >= 2
     services = open_services(data)
     opened.append(services)
     state = check_consistent(services)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.clock import Clock, utc_now
 from index.library import Libraries
 from index.locking import WriteLock
 from index.models import Article, Chunk, ReviewStatus
@@ -47,7 +48,9 @@ class LoggedQuestion:
 class Registry:
     """SQLite-backed store of articles and logs; safe to share across threads."""
 
-    def __init__(self, path: Path | str, *, legacy_library: int = 0) -> None:
+    def __init__(
+        self, path: Path | str, *, legacy_library: int = 0, clock: Clock = utc_now
+    ) -> None:
         in_memory = str(path) == ":memory:"
         if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -56,11 +59,16 @@ class Registry:
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        self._clock = clock  # the services' one clock: added_at, asked_at, reviewed_at
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             create_or_upgrade(self._conn, legacy_library)
+
+    def _now(self) -> str:
+        """Return the clock's time as ISO 8601."""
+        return self._clock().astimezone(UTC).isoformat(timespec="seconds")
 
     def close(self) -> None:
         """Close the database connection."""
@@ -256,7 +264,7 @@ class Registry:
                 " status = excluded.status, confidence = excluded.confidence,"
                 " note = excluded.note, reviewed_by = excluded.reviewed_by,"
                 " reviewed_at = excluded.reviewed_at",
-                (article_id, status, confidence, note, reviewed_by, _now()),
+                (article_id, status, confidence, note, reviewed_by, self._now()),
             )
             # Retrieval caches (the BM25 index, the retracted set) follow the generation; other
             # statuses are read with each article, so they need no rebuild.
@@ -368,7 +376,7 @@ class Registry:
             cur = db.execute(
                 "INSERT INTO questions (asked_at, question, refused, article_ids, confidence,"
                 " private, guild_id) VALUES (?,?,?,?,?,?,?)",
-                (_now(), question, int(refused), json.dumps(list(article_ids)), confidence,
+                (self._now(), question, int(refused), json.dumps(list(article_ids)), confidence,
                  int(private), guild_id),
             )  # fmt: skip
             return int(cur.lastrowid or 0)
@@ -451,8 +459,3 @@ def _bump_generation(db: sqlite3.Connection) -> None:
         "INSERT INTO meta (key, value) VALUES ('generation', '1')"
         " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
     )
-
-
-def _now() -> str:
-    """Return the current UTC time as ISO 8601."""
-    return datetime.now(UTC).isoformat(timespec="seconds")

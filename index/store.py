@@ -139,6 +139,11 @@ class ChromaStore:
         )
 
     @property
+    def embedded(self) -> bool:
+        """Tell whether this is the embedded Chroma (one writing process at a time)."""
+        return self._embedded
+
+    @property
     def collection(self) -> Collection:
         """Return the collection, connecting and creating it on first use."""
         with self._damage_reported():

@@ -16,16 +16,19 @@ from bot.checks import UserCooldowns, ask_cooldown, guild_served
 from bot.client import NewsBot
 from bot.embeds import answer_embed
 from bot.errors import APOLOGY, user_message
+from bot.share import ShareButton, private_answer_view
 from bot.text import member_text
 from bot.threads import Placement, place, thread_name
 from bot.views import feedback_view
 from index.answer import clean_question
-from index.errors import NewsbotError
+from index.errors import InvalidQuestionError, NewsbotError
 from index.models import Answer
 
 log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
+MENU_NAME = "Ask newsbot"
+NO_TEXT = "That message has no text to ask about."
 MENTION_HINT = "Ask me a question after the mention, e.g. `@newsbot Are writers training AI?`"
 
 
@@ -44,10 +47,12 @@ def channel_of(channel: object) -> int | None:
     return getattr(channel, "id", None)
 
 
-def answer_payload(answer: Answer) -> dict[str, Any]:
-    """Return the keyword arguments that send an answer (or a refusal) with its vote buttons."""
+def answer_payload(answer: Answer, *, private: bool = False) -> dict[str, Any]:
+    """Return the keyword arguments that send an answer (or a refusal) with its vote buttons,
+    and for a private one the button that posts it in the channel."""
     payload: dict[str, Any] = {"embed": answer_embed(answer), "allowed_mentions": NONE}
-    view = feedback_view(answer.question_id)
+    qid = answer.question_id
+    view = private_answer_view(qid) if private else feedback_view(qid)
     if view is not None:
         payload["view"] = view
     return payload
@@ -58,6 +63,18 @@ class Ask(commands.Cog):
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
+        # Context menus cannot be declared in a cog's body: built here, added on load.
+        self.ask_menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.ask_message)
+
+    async def cog_load(self) -> None:
+        """Add the message menu, and listen for share buttons from before a restart too."""
+        self.bot.tree.add_command(self.ask_menu)
+        self.bot.add_dynamic_items(ShareButton)
+
+    async def cog_unload(self) -> None:
+        """Remove the message menu and stop listening for share buttons."""
+        self.bot.tree.remove_command(self.ask_menu.name, type=self.ask_menu.type)
+        self.bot.remove_dynamic_items(ShareButton)
 
     @app_commands.command(name="ask")
     @app_commands.guild_only()
@@ -90,7 +107,28 @@ class Ask(commands.Cog):
             thread_id=where.thread_id,
         )  # fmt: skip
         answer = await self.bot.run_core(ask, question)
-        await interaction.followup.send(**answer_payload(answer))
+        await interaction.followup.send(**answer_payload(answer, private=where.private))
+
+    @app_commands.guild_only()
+    @ask_cooldown()
+    async def ask_message(
+        self, interaction: discord.Interaction[NewsBot], message: discord.Message
+    ) -> None:
+        """Answer a message's text as a question, privately, with a button to post it."""
+        me = self.bot.user
+        text = strip_mention(message.content, me.id) if me else None
+        question = message.content if text is None else text
+        if not question.strip():
+            raise InvalidQuestionError(NO_TEXT)
+        clean_question(question, self.bot.settings.max_question_chars)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        in_thread = isinstance(message.channel, discord.Thread)
+        ask = partial(
+            self.bot.services.ask, private=True, guild_id=interaction.guild_id,
+            thread_id=message.channel.id if in_thread else None,
+        )  # fmt: skip
+        answer = await self.bot.run_core(ask, question)
+        await interaction.followup.send(**answer_payload(answer, private=True))
 
     def _placement(
         self, interaction: discord.Interaction[NewsBot], private: bool, thread: bool | None

@@ -140,7 +140,8 @@ class Ask(commands.Cog):
             channel_id=channel_of(channel) or interaction.channel_id,
             thread_id=channel.id if isinstance(channel, discord.Thread) else None,
             private=private,
-            thread=thread,
+            # Only a text channel's messages can start a thread (not a forum's or a voice chat's).
+            thread=thread if isinstance(channel, discord.TextChannel) else False,
             speaks_in=server.mention_channel_ids,
             threads_in=server.thread_channel_ids,
         )
@@ -151,7 +152,9 @@ class Ask(commands.Cog):
         """Start a public thread named after the question and answer inside it."""
         shown = member_text(question, limits.MESSAGE_CONTENT - 10)
         starter = await interaction.followup.send(f"🧵 {shown}", wait=True, allowed_mentions=NONE)
-        thread = await starter.create_thread(name=thread_name(question))
+        channel = interaction.channel
+        assert isinstance(channel, discord.TextChannel)  # _placement starts threads only there
+        thread = await channel.create_thread(name=thread_name(question), message=starter)
         ask = partial(self.bot.services.ask, guild_id=interaction.guild_id, thread_id=thread.id)
         answer = await self.bot.run_core(ask, question)
         await thread.send(**answer_payload(answer))

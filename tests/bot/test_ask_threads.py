@@ -34,7 +34,9 @@ def in_channel(bot: NewsBot, channel: Any = None, *, user: Any = None) -> MagicM
     fake.channel_id = fake.channel.id
     started = thread_channel(THREAD + 1)
     starter = MagicMock(spec=discord.WebhookMessage)
-    starter.create_thread = AsyncMock(return_value=started)
+    fake.channel.create_thread = checked(
+        discord.TextChannel.create_thread, AsyncMock(return_value=started)
+    )
     fake.followup.send = checked(discord.Webhook.send, AsyncMock(return_value=starter))
     fake.started, fake.starter = started, starter
     return fake
@@ -58,7 +60,7 @@ async def test_thread_true_answers_in_a_new_thread_named_after_the_question(bot:
     starter = fake.followup.send.await_args
     assert starter.kwargs["wait"] is True and FIRST in starter.args[0]
     assert starter.kwargs["allowed_mentions"].to_dict()["parse"] == []
-    fake.starter.create_thread.assert_awaited_once_with(name=FIRST)
+    fake.channel.create_thread.assert_awaited_once_with(name=FIRST, message=fake.starter)
     answer = fake.started.send.await_args.kwargs
     assert answer["embed"].title == FIRST and answer["allowed_mentions"].to_dict()["parse"] == []
     assert logged_threads(bot) == [(FIRST, THREAD + 1)]  # its questions are the thread's context
@@ -68,7 +70,7 @@ async def test_a_long_question_names_its_thread_within_discords_limit(bot: NewsB
     question = "Are Hollywood writers training AI " + "and so on " * 30 + "?"
     fake = in_channel(bot)
     await ask(bot, fake, question, thread=True)
-    name = fake.starter.create_thread.await_args.kwargs["name"]
+    name = fake.channel.create_thread.await_args.kwargs["name"]
     assert len(name) == THREAD_NAME and name.endswith("…") and question.startswith(name[:-1])
 
 
@@ -88,7 +90,7 @@ async def test_a_follow_up_in_the_thread_is_read_with_its_context(bot: NewsBot) 
 async def test_no_thread_starts_inside_a_thread(bot: NewsBot) -> None:
     fake = in_channel(bot, thread_channel())
     await ask(bot, fake, FIRST, thread=True)
-    fake.starter.create_thread.assert_not_awaited()
+    fake.channel.create_thread.assert_not_awaited()
     assert "embed" in fake.followup.send.await_args.kwargs
 
 
@@ -96,10 +98,10 @@ async def test_thread_channels_setting_makes_threads_the_default(bot: NewsBot) -
     bot.services.servers.set(GUILD_ID, "thread_channel_ids", str(CHANNEL))
     fake = in_channel(bot)
     await ask(bot, fake, FIRST)
-    fake.starter.create_thread.assert_awaited_once()
+    fake.channel.create_thread.assert_awaited_once()
     opted_out = in_channel(bot, user=member(5005))
     await ask(bot, opted_out, FIRST, thread=False)
-    opted_out.starter.create_thread.assert_not_awaited()
+    opted_out.channel.create_thread.assert_not_awaited()
 
 
 async def test_ask_outside_the_bots_channels_answers_privately(bot: NewsBot) -> None:
@@ -107,7 +109,7 @@ async def test_ask_outside_the_bots_channels_answers_privately(bot: NewsBot) -> 
     fake = in_channel(bot)
     await ask(bot, fake, FIRST, thread=True)
     fake.response.defer.assert_awaited_once_with(ephemeral=True, thinking=True)
-    fake.starter.create_thread.assert_not_awaited()
+    fake.channel.create_thread.assert_not_awaited()
     # In a thread of one of its channels, the bot answers in public.
     inside = in_channel(bot, thread_channel(parent_id=ELSEWHERE), user=member(5006))
     await ask(bot, inside, FIRST)

@@ -138,6 +138,7 @@ class CommandBook:
                 "application_id": str(APP_ID),
                 "version": str(self.world.ids.next()),
                 "type": command.get("type", 1),
+                "description": command.get("description") or "",  # menus: "" as Discord answers
                 "guild_id": None if scope is None else str(scope),
             }
             for command in commands

@@ -154,10 +154,22 @@ class Ask(commands.Cog):
         starter = await interaction.followup.send(f"🧵 {shown}", wait=True, allowed_mentions=NONE)
         channel = interaction.channel
         assert isinstance(channel, discord.TextChannel)  # _placement starts threads only there
-        thread = await channel.create_thread(name=thread_name(question), message=starter)
-        ask = partial(self.bot.services.ask, guild_id=interaction.guild_id, thread_id=thread.id)
+        try:
+            thread: discord.Thread | None = await channel.create_thread(
+                name=thread_name(question), message=starter
+            )
+        except discord.HTTPException as exc:  # e.g. no Create Public Threads permission here
+            log.warning("could not start a thread in %s (%s): answering in it", channel.id, exc)
+            thread = None
+        ask = partial(
+            self.bot.services.ask, guild_id=interaction.guild_id,
+            thread_id=thread.id if thread else None,
+        )  # fmt: skip
         answer = await self.bot.run_core(ask, question)
-        await thread.send(**answer_payload(answer))
+        if thread is None:
+            await interaction.followup.send(**answer_payload(answer))
+        else:
+            await thread.send(**answer_payload(answer))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

@@ -87,6 +87,18 @@ async def test_a_follow_up_in_the_thread_is_read_with_its_context(bot: NewsBot) 
     assert logged_threads(bot)[:2] == [(FIRST, THREAD), ("Which companies?", THREAD)]
 
 
+async def test_without_permission_to_start_a_thread_it_answers_in_the_channel(
+    bot: NewsBot,
+) -> None:
+    fake = in_channel(bot)
+    forbidden = discord.Forbidden(MagicMock(status=403, reason="Forbidden"), "Missing Permissions")
+    fake.channel.create_thread.side_effect = forbidden
+    await ask(bot, fake, FIRST, thread=True)
+    answer = fake.followup.send.await_args.kwargs
+    assert answer["embed"].title == FIRST and answer["allowed_mentions"].to_dict()["parse"] == []
+    assert logged_threads(bot) == [(FIRST, None)]
+
+
 async def test_no_thread_starts_inside_a_thread(bot: NewsBot) -> None:
     fake = in_channel(bot, thread_channel())
     await ask(bot, fake, FIRST, thread=True)

@@ -150,3 +150,18 @@ async def test_a_share_press_rebuilds_from_its_custom_id(bot: NewsBot) -> None:
     assert match is not None
     button = await ShareButton.from_custom_id(interaction(bot), MagicMock(), match)
     assert button.question_id == 12
+
+
+async def test_the_menu_in_a_thread_reads_the_message_with_the_threads_context(
+    bot: NewsBot,
+) -> None:
+    thread = MagicMock(spec=discord.Thread, id=777, parent_id=CHANNEL)
+    bot.services.ask(QUESTION, guild_id=GUILD_ID, thread_id=777)
+    message = target("Which companies?")
+    message.channel = thread
+    fake = interaction(bot)
+    await run_menu(bot, fake, message)
+    footer = fake.followup.send.await_args.kwargs["embed"].footer.text
+    assert f"Read as a follow-up to: {QUESTION}" in footer
+    # Asked privately, it gives the thread no context of its own.
+    assert [q for q, _ in bot.services.registry.thread_questions(777, GUILD_ID, 10)] == [QUESTION]

@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 
 from index.aliases import Aliases
-from index.conversation import FollowUp
+from index.conversation import FollowUp, thread_first
 from index.disagree import Quoted, find_disagreements, shared_subject
 from index.errors import InvalidQuestionError
 from index.excerpts import profile
@@ -377,17 +377,6 @@ class Answerer:
             if article and not article.provenance.retracted:
                 suggestions.append(Suggestion(article.id, article.title, article.url, article.date))
         return Answer(question, True, suggestions=tuple(suggestions), confidence=confidence)
-
-
-def thread_first(candidates: list[Candidate], prior: frozenset[str]) -> list[Candidate]:
-    """Put the best sentence of the thread's stories that holds the asked-for kind of answer
-    first, so a follow-up is answered from the stories its thread is about when they can."""
-    if not prior:
-        return candidates
-    at = next((i for i, c in enumerate(candidates) if c.article_id in prior and c.typed), None)
-    if at is None:
-        return candidates
-    return [candidates[at], *candidates[:at], *candidates[at + 1 :]]
 
 
 def _stale_days(answer: Answer, question: str, today: date | None) -> int | None:

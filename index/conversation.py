@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.rank import Candidate
 from index.registry import Registry
 
 # Words that point back at something said before ("they", "that company", "the same").
@@ -128,6 +129,17 @@ def resolve(question: str, turns: Sequence[Turn]) -> FollowUp:
     prior = frozenset(aid for t in subject for aid in t.cited)
     query = f"{question} {' '.join(salient)}" if salient else question
     return FollowUp(question, query, prior, subject[0].question)
+
+
+def thread_first(candidates: list[Candidate], prior: frozenset[str]) -> list[Candidate]:
+    """Put the best sentence of the thread's stories that holds the asked-for kind of answer
+    first, so a follow-up is answered from the stories its thread is about when they can."""
+    if not prior:
+        return candidates
+    at = next((i for i, c in enumerate(candidates) if c.article_id in prior and c.typed), None)
+    if at is None:
+        return candidates
+    return [candidates[at], *candidates[:at], *candidates[at + 1 :]]
 
 
 class Conversations:

@@ -24,12 +24,7 @@ from tests.e2e.emulator.interactions import (
 from tests.e2e.emulator.messages import MessageStore
 from tests.e2e.emulator.recorder import Call, Recorder
 from tests.e2e.emulator.replies import Reply, read_body, response
-from tests.e2e.emulator.threads import (
-    FROM_MESSAGE_FIELDS,
-    WITHOUT_MESSAGE_FIELDS,
-    Threads,
-    thread_problems,
-)
+from tests.e2e.emulator.threads import Threads
 from tests.e2e.emulator.validation import EPHEMERAL, MessageKind
 from tests.e2e.emulator.world import APP_ID, World, known_person
 
@@ -366,16 +361,7 @@ class Rest:
         channel_id = self._channel(request)
         if isinstance(channel_id, Reply):
             return channel_id
-        refusal = self.threads.parent_refusal(channel_id)
-        if refusal is not None:
-            return Reply.refuse(refusal)
-        named = request.match_info.get("message")
-        fields = WITHOUT_MESSAGE_FIELDS if named is None else FROM_MESSAGE_FIELDS
-        problems = thread_problems(body, fields)
-        if problems:
-            return Reply.invalid(problems)
-        started = await self.threads.start(channel_id, None if named is None else int(named), body)
-        return Reply.refuse(started) if isinstance(started, Refusal) else Reply(201, started)
+        return await self.threads.serve(channel_id, request.match_info.get("message"), body)
 
     async def typing(self, request: web.Request, body: Any) -> Reply:
         """Accept a typing indicator."""

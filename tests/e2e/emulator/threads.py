@@ -9,6 +9,7 @@ from typing import Any
 from tests.e2e.emulator.fields import Problem, required_text
 from tests.e2e.emulator.interactions import Refusal
 from tests.e2e.emulator.messages import MessageStore
+from tests.e2e.emulator.replies import Reply
 from tests.e2e.emulator.world import APP_ID, World, iso_now
 
 ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD = 10, 11, 12
@@ -100,6 +101,19 @@ class Threads:
         if channel is None or channel.get("type") != TEXT_CHANNEL or "guild_id" not in channel:
             return WRONG_CHANNEL_TYPE
         return None
+
+    async def serve(self, channel_id: int, named: str | None, body: Any) -> Reply:
+        """Answer a thread route for a known channel: 201 and the thread, or the refusal."""
+        refusal = self.parent_refusal(channel_id)
+        if refusal is not None:
+            return Reply.refuse(refusal)
+        problems = thread_problems(
+            body, WITHOUT_MESSAGE_FIELDS if named is None else FROM_MESSAGE_FIELDS
+        )
+        if problems:
+            return Reply.invalid(problems)
+        started = await self.start(channel_id, None if named is None else int(named), body)
+        return Reply.refuse(started) if isinstance(started, Refusal) else Reply(201, started)
 
     async def start(
         self, channel_id: int, message_id: int | None, body: Mapping[str, Any]

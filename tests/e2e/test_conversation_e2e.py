@@ -177,3 +177,26 @@ def test_outside_the_bots_channels_ask_is_private_and_mentions_are_ignored(
         reset = {"key": "mention_channel_ids", "value": "default"}
         harness.answer(harness.emulator.slash("settings", MODERATOR, reset, sub="set"))
     assert not harness.rejected(since), describe(harness.rejected(since))
+
+
+def test_thread_channels_make_threads_the_default(harness: Harness) -> None:
+    since = time.monotonic()
+    options = {"key": "thread_channel_ids", "value": f"<#{GENERAL_CHANNEL_ID}>"}
+    assert (
+        harness.answer(harness.emulator.slash("settings", MODERATOR, options, sub="set")).status
+        == 200
+    )
+    try:
+        asked = harness.emulator.slash("ask", harness.member(), {"question": COMPANIES})
+        assert deferred_in_time(harness, asked) == {"type": 5}
+        starter = harness.answer(asked)
+        path = f"/channels/{GENERAL_CHANNEL_ID}/messages/{starter.reply['id']}/threads"
+        (started,) = wait_for(lambda: harness.emulator.recorder.calls("POST", path), 10, "a thread")
+        assert started.status == 201 and started.body["name"] == COMPANIES
+        answer = posted_in(harness, int(started.reply["id"]), since)
+        # A new thread has no context yet: the question is read on its own.
+        assert "follow-up" not in embeds(answer)[0]["footer"]["text"]
+    finally:
+        reset = {"key": "thread_channel_ids", "value": "default"}
+        harness.answer(harness.emulator.slash("settings", MODERATOR, reset, sub="set"))
+    assert not harness.rejected(since), describe(harness.rejected(since))

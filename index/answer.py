@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 
 from index.aliases import Aliases
-from index.conversation import FollowUp, thread_first
+from index.conversation import FollowUp, speaks_of, thread_first
 from index.disagree import Quoted, find_disagreements, shared_subject
 from index.errors import InvalidQuestionError
 from index.excerpts import profile
@@ -160,10 +160,14 @@ class Answerer:
             return asked, qvec, self._hits(asked, qvec, today, libraries), frozenset()
         query = plain_line(follow_up.query)
         query = self._aliases.rewrite(query) if self._settings.learned_aliases else query
-        hits = self._hits(
-            query, self._retriever.embed_question(query), today, libraries, follow_up.prior
+        # Only the thread's stories that speak of what the follow-up asks are preferred: "what
+        # did nvidia sell?" after a thread about writers is not about the writers' story.
+        texts = {aid: self._registry.get_article(aid) for aid in follow_up.prior}
+        prior = frozenset(
+            aid for aid, a in texts.items() if a is not None and speaks_of(a.text, question)
         )
-        return asked, qvec, hits, follow_up.prior
+        hits = self._hits(query, self._retriever.embed_question(query), today, libraries, prior)
+        return asked, qvec, hits, prior
 
     def _passes(self, cand: Candidate, chosen: list[Candidate]) -> bool:
         """Return True when an excerpt after the first answers well enough to be quoted: on its

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.excerpts import stem_terms
 from index.rank import Candidate
 from index.registry import Registry
 
@@ -129,6 +130,13 @@ def resolve(question: str, turns: Sequence[Turn]) -> FollowUp:
     prior = frozenset(aid for t in subject for aid in t.cited)
     query = f"{question} {' '.join(salient)}" if salient else question
     return FollowUp(question, query, prior, subject[0].question)
+
+
+def speaks_of(text: str, question: str) -> bool:
+    """Return True when text holds every subject word of a question (stemmed): a thread's story
+    can answer a follow-up about it."""
+    # Uncached for the story: stem_terms caches sentences, and a whole story would crowd them out.
+    return stem_terms(" ".join(subject_words(question))) <= stem_terms.__wrapped__(text)
 
 
 def thread_first(candidates: list[Candidate], prior: frozenset[str]) -> list[Candidate]:

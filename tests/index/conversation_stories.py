@@ -55,8 +55,21 @@ Several model makers have signed the commission's voluntary code of practice, wh
 said they would comply without signing it.
 """
 
+NVIDIA = """---
+title: Nvidia Sells AI Chips to a Saudi Data Center Builder
+source: Chip Wire
+published: 2026-11-22
+url: https://example.com/nvidia-saudi
+---
+Nvidia sold 18,000 of its newest AI chips to Humain, a Saudi data center builder, the chipmaker \
+said on Monday.
+
+The chips will power a data center in Riyadh that Humain expects to open next year.
+"""
+
 STORIES = {
     "travel-nurses.md": NURSES,
     "warehouse-robots.md": ROBOT_MAKERS,
     "eu-ai-act.md": EU_AI_ACT,
+    "nvidia-saudi.md": NVIDIA,
 }

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from index.conversation import CONTEXT_QUESTIONS, Turn, resolve, stands_alone
+from index.conversation import CONTEXT_QUESTIONS, Turn, resolve, speaks_of, stands_alone
 from index.registry import Registry
 from index.services import Services, build_services
 from index.settings import Settings
@@ -108,3 +108,10 @@ def test_an_older_database_gains_the_thread_column(tmp_path: Path) -> None:
     finally:
         services.close()
     Registry(tmp_path / "data" / "newsbot.db").close()  # opening again changes nothing
+
+
+def test_a_threads_story_speaks_of_a_follow_up_only_with_all_its_subject_words() -> None:
+    story = "Writers earning up to $150 per hour at companies like Mercor."
+    assert speaks_of(story, "How much do they earn?")  # "earn" ~ "earning"
+    assert speaks_of(story, "Which companies?") and speaks_of(story, "Why?")
+    assert not speaks_of(story, "what did nvidia sell?")

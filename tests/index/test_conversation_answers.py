@@ -78,6 +78,16 @@ def test_a_new_subject_is_answered_on_its_own_terms(real: Services, thread: list
     assert "general-purpose AI models" in first_excerpt(in_thread)
 
 
+def test_a_lowercase_new_subject_is_not_pulled_into_the_thread(
+    real: Services, thread: list[Turn]
+) -> None:
+    question = "what did nvidia sell?"  # short and typed in lower case: it may refer back...
+    assert resolve(question, thread).refers_back
+    in_thread = ask(real, question, thread)  # ...but the thread's story never names Nvidia
+    assert in_thread.citations[0].title.startswith("Nvidia")
+    assert "18,000" in first_excerpt(in_thread)
+
+
 def test_the_thread_is_read_back_through_services(real: Services) -> None:
     real.ask(FIRST, guild_id=1, thread_id=900)
     answer = real.ask("How much do they earn?", guild_id=1, thread_id=900)

@@ -9,7 +9,17 @@ from typing import Literal
 import discord
 
 from bot import limits
-from bot.text import escape_text, fit_lines, link, pages_needed, safe, safe_url, truncate, when
+from bot.text import (
+    escape_text,
+    fit_lines,
+    link,
+    one_line,
+    pages_needed,
+    safe,
+    safe_url,
+    truncate,
+    when,
+)
 from index.models import Answer, Article, Citation, Provenance
 from index.present import (
     disagreement_line,
@@ -95,6 +105,8 @@ def answer_embed(answer: Answer) -> discord.Embed:
     as_of = f" As of {when(answer.as_of)}." if answer.as_of else ""
     if answer.stale_days:
         as_of += f" The newest story cited is {answer.stale_days} days old."
+    if answer.follows_up:  # footers render no Markdown and ping no one: the text as typed
+        as_of += f" Read as a follow-up to: {truncate(one_line(answer.follows_up), 120)}"
     return embed.set_footer(text=FOOTER + as_of)
 
 

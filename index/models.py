@@ -210,6 +210,8 @@ class Answer:
     stale_days: int | None = None
     # The question log's id for this answer (feedback refers to it); None when not logged.
     question_id: int | None = None
+    # In a thread: the earlier question a follow-up was read with; None when read on its own.
+    follows_up: str | None = None
 
     @property
     def text(self) -> str:

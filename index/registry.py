@@ -370,16 +370,30 @@ class Registry:
         *,
         private: bool = False,
         guild_id: int | None = None,
+        thread_id: int | None = None,
     ) -> int:
         """Append a question to the log and return its id (no user names are ever stored)."""
         with self.transaction() as db:
-            cur = db.execute(
+            row = db.execute(
                 "INSERT INTO questions (asked_at, question, refused, article_ids, confidence,"
-                " private, guild_id) VALUES (?,?,?,?,?,?,?)",
+                " private, guild_id, thread_id) VALUES (?,?,?,?,?,?,?,?) RETURNING id",
                 (self._now(), question, int(refused), json.dumps(list(article_ids)), confidence,
-                 int(private), guild_id),
-            )  # fmt: skip
-            return int(cur.lastrowid or 0)
+                 int(private), guild_id, thread_id),
+            ).fetchone()  # fmt: skip
+            return int(row[0])
+
+    def thread_questions(
+        self, thread_id: int, guild_id: int, limit: int
+    ) -> list[tuple[str, tuple[str, ...]]]:
+        """Return a thread's last `limit` (question, cited story ids), oldest first: those
+        asked in its server where the thread could see them (none asked privately)."""
+        with self.read() as db:
+            rows = db.execute(
+                "SELECT question, article_ids FROM questions WHERE thread_id = ? AND"
+                " guild_id = ? AND private = 0 ORDER BY id DESC LIMIT ?",
+                (thread_id, guild_id, limit),
+            ).fetchall()
+        return [(r[0], tuple(json.loads(r[1]))) for r in reversed(rows)]
 
     def count_questions(self) -> int:
         """Return how many questions were logged."""

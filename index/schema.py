@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS questions (
     article_ids TEXT NOT NULL DEFAULT '[]',
     confidence REAL,
     private INTEGER NOT NULL DEFAULT 0,  -- asked with /ask private: never shown in the digest
-    guild_id INTEGER  -- the server it was asked in; NULL for the CLI and older versions
+    guild_id INTEGER,  -- the server it was asked in; NULL for the CLI and older versions
+    thread_id INTEGER  -- the Discord thread it was asked in (its context); NULL elsewhere
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- What a server's moderators changed with /settings; everything else follows the environment.
@@ -127,6 +128,7 @@ def create_or_upgrade(db: sqlite3.Connection, legacy_library: int = 0) -> None:
         _write(db, "CREATE INDEX IF NOT EXISTS articles_library ON articles(library, status)", ())
     _add_missing_columns(db)
     _add_question_guilds(db)
+    _add_question_threads(db)
     _add_follow_keys(db)
     _add_follow_servers(db)
 
@@ -152,6 +154,17 @@ def _add_question_guilds(db: sqlite3.Connection) -> None:
     with _immediate(db):  # re-checked inside, as in _add_missing_columns
         if "guild_id" not in _columns(db, "questions"):
             db.execute("ALTER TABLE questions ADD COLUMN guild_id INTEGER")
+
+
+def _add_question_threads(db: sqlite3.Connection) -> None:
+    """Record the thread of each question; older rows get NULL (asked outside any thread)."""
+    if "thread_id" not in _columns(db, "questions"):
+        with _immediate(db):  # re-checked inside, as in _add_missing_columns
+            if "thread_id" not in _columns(db, "questions"):
+                db.execute("ALTER TABLE questions ADD COLUMN thread_id INTEGER")
+    # A thread's questions are read back on every follow-up in it.
+    if "questions_thread" not in {row[1] for row in db.execute("PRAGMA index_list(questions)")}:
+        _write(db, "CREATE INDEX IF NOT EXISTS questions_thread ON questions(thread_id, id)", ())
 
 
 def _write(db: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from index.answer import Answerer
 from index.clock import Clock, SharedClock, clock_from_settings, utc_now
+from index.conversation import Conversations
 from index.digest import DigestService
 from index.embed import Embedder, QueryCache, SentenceTransformerEmbedder
 from index.errors import StoreDamagedError
@@ -56,6 +57,7 @@ class Services:
     servers: ServerSettings
     shared_clock: SharedClock  # read through `clock`
     repairer: Repairer
+    conversations: Conversations
 
     @property
     def clock(self) -> Clock:
@@ -75,12 +77,21 @@ class Services:
         guild_id: int | None = None,
         log_question: bool = True,
         libraries: Libraries | None = None,
+        thread_id: int | None = None,
     ) -> Answer:
         """Answer as a member of a server would (None: the CLI, from the shared library) and
-        log the question under that server; `libraries` overrides the server's scope."""
+        log the question under that server; `libraries` overrides the server's scope. In a
+        thread, a follow-up is read with the thread's earlier questions and cited stories."""
         scope = self.servers.scope(guild_id) if libraries is None else libraries
         self.ingestor.guard.catch_up()  # stories another process added since are found too
-        answer = self.answerer.answer(question, today=self.clock().date(), libraries=scope)
+        follow_up = None
+        if thread_id is not None and guild_id is not None:
+            follow_up = self.conversations.follow_up(question, thread_id, guild_id)
+        answer = self.answerer.answer(
+            question, today=self.clock().date(), libraries=scope, follow_up=follow_up
+        )
+        if follow_up is not None and follow_up.refers_back:
+            answer = replace(answer, follows_up=follow_up.anchor)
         if log_question:
             cited = [c.article_id for c in answer.citations]
             qid = self.registry.log_question(
@@ -90,6 +101,7 @@ class Services:
                 answer.confidence,
                 private=private,
                 guild_id=guild_id,
+                thread_id=thread_id,
             )
             answer = replace(answer, question_id=qid)
         return answer
@@ -199,5 +211,6 @@ def build_services(
         servers=servers,
         shared_clock=now,
         repairer=repairer,
+        conversations=Conversations(registry),
     )
     return services

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     use_shared_library: bool = True
     # Channels where @mentions are answered; empty means every channel.
     mention_channel_ids: IdList = Field(default_factory=list)
+    # Channels where /ask answers in a new thread unless the member asks with thread: False.
+    thread_channel_ids: IdList = Field(default_factory=list)
     # Roles whose members may curate stories, besides members with Manage Server.
     moderator_role_ids: IdList = Field(default_factory=list)
     # Per-member /ask cooldown: `ask_rate` questions per `ask_per_seconds`.
@@ -128,7 +130,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "guild_ids", "moderator_role_ids", "operator_guild_ids", "mention_channel_ids",
-        mode="before",
+        "thread_channel_ids", mode="before",
     )  # fmt: skip
     @classmethod
     def _split_ids(cls, value: object) -> object:

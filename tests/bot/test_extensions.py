@@ -12,7 +12,7 @@ from index.services import Services
 from tests.bot.support import command
 
 EXPECTED = {
-    "ask": ["question", "private"],
+    "ask": ["question", "private", "thread"],
     "story add": ["url", "file", "library"],
     "story paste": ["library"],
     "story remove": ["story", "library"],

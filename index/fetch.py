@@ -234,14 +234,23 @@ def _get(target: _Target, policy: FetchPolicy, deadline: float, origin: str) -> 
             ) as response,
         ):
             return _read_response(response, target, policy, deadline, origin)
-    except httpx.TimeoutException as exc:
-        raise FetchError(origin, f"timed out after {policy.timeout_s:g} s") from exc
-    except httpx.ConnectError as exc:
-        raise FetchError(origin, f"could not connect to {target.host}") from exc
-    except httpx.RemoteProtocolError as exc:  # e.g. a malformed Location header
-        raise FetchError(origin, f"{target.host} sent an invalid response") from exc
     except httpx.HTTPError as exc:
-        raise FetchError(origin, f"the download from {target.host} failed") from exc
+        raise _transport_failure(exc, target, policy, deadline, origin) from exc
+
+
+def _transport_failure(
+    exc: httpx.HTTPError, target: _Target, policy: FetchPolicy, deadline: float, origin: str
+) -> FetchError:
+    """Say why a request failed; past the deadline, whatever broke, it is the timeout."""
+    # The deadline cuts sockets off mid-message, which httpx may report as a protocol error
+    # (a body cut short) rather than a timeout, on a loaded machine especially.
+    if isinstance(exc, httpx.TimeoutException) or time.monotonic() >= deadline:
+        return FetchError(origin, f"timed out after {policy.timeout_s:g} s")
+    if isinstance(exc, httpx.ConnectError):
+        return FetchError(origin, f"could not connect to {target.host}")
+    if isinstance(exc, httpx.RemoteProtocolError):  # e.g. a malformed Location header
+        return FetchError(origin, f"{target.host} sent an invalid response")
+    return FetchError(origin, f"the download from {target.host} failed")
 
 
 def _read_response(

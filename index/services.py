@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from index.answer import Answerer
@@ -12,6 +13,8 @@ from index.digest import DigestService
 from index.embed import Embedder, QueryCache, SentenceTransformerEmbedder
 from index.errors import StoreDamagedError
 from index.feedback import FeedbackService
+from index.feeds import FeedService, FeedTable, PollContext
+from index.fetch import FEED_CONTENT_TYPES, FetchedPage, FetchPolicy, fetch_url
 from index.follows import FollowService
 from index.ingest import Ingestor
 from index.lexical import LexicalIndex
@@ -53,6 +56,7 @@ class Services:
     follows: FollowService
     stories: StoryService
     feedback: FeedbackService
+    feeds: FeedService
     servers: ServerSettings
     clock: Clock
     repairer: Repairer
@@ -92,18 +96,25 @@ class Services:
             answerer=self.answerer, guild_id=guild_id, libraries=scope,
         )  # fmt: skip
 
-    def fetch(self, url: str) -> RawDocument:
-        """Fetch a story from a URL under the fetch policy."""
-        from index.fetch import FetchPolicy
-        from index.html import fetch_article
-
+    def fetch_policy(self, *, feed: bool = False) -> FetchPolicy:
+        """Return the fetch policy settings ask for (a feed's accepts feed content types)."""
         s = self.settings
         policy = FetchPolicy(
             timeout_s=s.fetch_timeout,
             max_bytes=s.fetch_max_bytes,
             allow_private_hosts=frozenset(s.fetch_allow_private_hosts),
         )
-        return fetch_article(url, policy)
+        return replace(policy, allowed_content_types=FEED_CONTENT_TYPES) if feed else policy
+
+    def fetch(self, url: str) -> RawDocument:
+        """Fetch a story from a URL under the fetch policy."""
+        from index.html import fetch_article
+
+        return fetch_article(url, self.fetch_policy())
+
+    def fetch_feed(self, url: str, conditional: Mapping[str, str]) -> FetchedPage:
+        """Fetch a feed document under the fetch policy, conditionally when validators are given."""
+        return fetch_url(url, self.fetch_policy(feed=True), conditional)
 
     def ingest_sources(self, sources: list[str], **kwargs: object) -> IngestReport:
         """Ingest files, folders and URLs; see StoryService.ingest_sources for keywords."""
@@ -175,6 +186,11 @@ def build_services(
     retriever = Retriever(store, registry, QueryCache(embedder), lexical, settings.retriever)
     answerer = Answerer(registry, retriever, settings)
     servers = ServerSettings(registry, settings)
+    stories = StoryService(registry, ingestor, settings, lambda url: services.fetch(url))
+    poll = PollContext(
+        FeedTable(registry), stories, lambda url, cond: services.fetch_feed(url, cond),
+        lambda url: services.fetch(url), settings.feed_max_items,
+    )  # fmt: skip
     services = Services(
         settings=settings,
         registry=registry,
@@ -186,8 +202,9 @@ def build_services(
         follows=FollowService(
             registry, answerer, settings, scope=servers.scope, clock=lambda: services.clock()
         ),
-        stories=StoryService(registry, ingestor, settings, lambda url: services.fetch(url)),
+        stories=stories,
         feedback=FeedbackService(registry, lambda: services.clock()),
+        feeds=FeedService(poll.table, poll, settings, lambda: services.clock()),
         servers=servers,
         clock=clock,
         repairer=repairer,

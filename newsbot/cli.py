@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from newsbot.feeds_cli import FEED_COMMANDS, add_feed_commands
 from newsbot.maintenance import MAINTENANCE_COMMANDS, add_maintenance_commands
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     add_maintenance_commands(sub)
+    add_feed_commands(sub)
 
     sub.add_parser("run", help="run the Discord bot (needs NEWSBOT_DISCORD_TOKEN)")
     p = sub.add_parser("sync", help="publish the bot's slash commands to Discord, then exit")
@@ -472,6 +474,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "train-ranker": cmd_train_ranker,
     "bench": cmd_bench,
     **MAINTENANCE_COMMANDS,
+    **FEED_COMMANDS,
     "run": cmd_run,
     "sync": cmd_sync,
 }

@@ -6,11 +6,10 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from index.feeds import FeedResult, FeedRow
+    from index.feeds import FeedResult
     from index.services import Services
     from index.settings import Settings
 
@@ -75,6 +74,8 @@ def _add(args: argparse.Namespace, services: Services) -> int:
 
 def _list(args: argparse.Namespace, services: Services) -> int:
     """Print the library's feeds."""
+    from index.feeds.present import feed_state, feed_to_dict
+
     feeds = services.feeds.list_feeds((args.server,))
     if args.json:
         print(json.dumps([feed_to_dict(f) for f in feeds], indent=2))
@@ -122,29 +123,6 @@ def poll_line(r: FeedResult) -> str:
         return f"feed {r.feed_id} {r.url}: unchanged (304)"
     return (f"feed {r.feed_id} {r.url}: {len(r.added)} added, {len(r.updated)} updated, "
             f"{r.skipped} skipped, {len(r.failed)} failed")  # fmt: skip
-
-
-def _when(ts: int | None) -> str | None:
-    """Return epoch seconds as an ISO UTC time."""
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="minutes") if ts else None
-
-
-def feed_state(f: FeedRow) -> str:
-    """Return a feed's state in words: paused, failing (with the error and when) or polled."""
-    head = "paused" if f.paused else f"every {f.interval_seconds} s"
-    if f.failures:
-        return f"{head}; failing ({f.failures}x): {f.last_error} at {_when(f.last_error_at)}"
-    polled = _when(f.last_poll)
-    return f"{head}; last poll {polled}" if polled else f"{head}; not polled yet"
-
-
-def feed_to_dict(f: FeedRow) -> dict[str, Any]:
-    """Return a feed as JSON-ready data."""
-    return {"id": f.id, "library": f.library, "url": f.url, "name": f.name, "title": f.title,
-            "include": f.include_words, "exclude": f.exclude_words, "paused": f.paused,
-            "interval_seconds": f.interval_seconds, "since": _when(f.since),
-            "last_poll": _when(f.last_poll), "failures": f.failures,
-            "last_error": f.last_error, "last_error_at": _when(f.last_error_at)}  # fmt: skip
 
 
 _ACTIONS: dict[str, Callable[[argparse.Namespace, Services], int]] = {

@@ -113,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
         "--libraries", type=int, default=1, metavar="N",
         help="also ask with the stories spread over N libraries (vs the single-library run)",
     )  # fmt: skip
+    p.add_argument("--feeds", action="store_true", help="measure feed polling instead")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     add_maintenance_commands(sub)
@@ -438,9 +439,13 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         chunks=args.chunks, questions=args.questions, articles=args.articles,
         libraries=args.libraries,
     )  # fmt: skip
-    figures = run_bench(
-        config, settings, lambda msg: print(f"newsbot bench: {msg}", file=sys.stderr)
-    )
+    say = lambda msg: print(f"newsbot bench: {msg}", file=sys.stderr)  # noqa: E731
+    if args.feeds:
+        from index.feed_bench import run_feed_bench
+
+        figures = run_feed_bench(settings, say)
+    else:
+        figures = run_bench(config, settings, say)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:

@@ -32,6 +32,17 @@ class SentenceRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DatedStory:
+    """What corroboration needs of a dated story."""
+
+    id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: date
+
+
+@dataclass(frozen=True, slots=True)
 class LoggedQuestion:
     """One entry of the question log."""
 
@@ -188,6 +199,26 @@ class Registry:
                 params,
             ).fetchall()
         return [article_from_row(r) for r in rows]
+
+    def dated_stories(
+        self, libraries: Libraries | None, start: date, end: date
+    ) -> list[DatedStory]:
+        """Return the ready, unretracted stories of the libraries published from start to end
+        (inclusive): id, title, publisher, link and date only (corroboration reads these)."""
+        scope, params = _in_libraries(libraries)
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT a.id, a.title, a.source, a.url, a.published, r.status, a.provenance"
+                f" FROM articles a {_REVIEWS} WHERE a.status = 'ready' AND a.published >= ?"
+                f" AND a.published <= ?{scope} ORDER BY a.published, a.id",
+                (start.isoformat(), end.isoformat(), *params),
+            ).fetchall()
+        # Retracted ones are left out here, not in SQL: json_extract is SQLite's own.
+        return [
+            DatedStory(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]))
+            for r in rows
+            if (r[5] or json.loads(r[6] or "{}").get("review_status")) != "retracted"
+        ]
 
     def ready_ids(self, article_ids: set[str]) -> set[str]:
         """Return which of the given articles are fully indexed."""

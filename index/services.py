@@ -14,6 +14,7 @@ from index.embed import Embedder, QueryCache, SentenceTransformerEmbedder
 from index.errors import StoreDamagedError
 from index.feedback import FeedbackService
 from index.feeds import FeedService, FeedTable, PollContext
+from index.feeds.corroboration import Corroboration
 from index.fetch import FEED_CONTENT_TYPES, FetchedPage, FetchPolicy, fetch_url
 from index.follows import FollowService
 from index.ingest import Ingestor
@@ -57,6 +58,7 @@ class Services:
     stories: StoryService
     feedback: FeedbackService
     feeds: FeedService
+    corroboration: Corroboration  # "also reported by" beside citations and digest stories
     servers: ServerSettings
     clock: Clock
     repairer: Repairer
@@ -75,6 +77,7 @@ class Services:
         scope = self.servers.scope(guild_id) if libraries is None else libraries
         self.ingestor.guard.catch_up()  # stories another process added since are found too
         answer = self.answerer.answer(question, today=self.clock().date(), libraries=scope)
+        answer = self.corroboration.annotate(answer, scope)
         if log_question:
             cited = [c.article_id for c in answer.citations]
             qid = self.registry.log_question(
@@ -94,6 +97,7 @@ class Services:
         return DigestService(
             self.registry, self.servers.for_guild(guild_id), embedder=self.embedder,
             answerer=self.answerer, guild_id=guild_id, libraries=scope,
+            corroboration=self.corroboration,
         )  # fmt: skip
 
     def fetch_policy(self, *, feed: bool = False) -> FetchPolicy:
@@ -205,6 +209,7 @@ def build_services(
         stories=stories,
         feedback=FeedbackService(registry, lambda: services.clock()),
         feeds=FeedService(poll.table, poll, settings, lambda: services.clock()),
+        corroboration=Corroboration(registry, embedder),
         servers=servers,
         clock=clock,
         repairer=repairer,

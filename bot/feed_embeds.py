@@ -8,10 +8,12 @@ import discord
 
 from bot import limits
 from bot.embeds import COLOUR
-from bot.text import fit_lines, link, safe
+from bot.text import fit_lines, link, safe, when
+from index.digest import one_line_summary
 from index.feeds import FeedRow
 from index.feeds.present import feed_state
 from index.library import library_name
+from index.models import Article
 
 NAME_CHARS = 80  # a feed's name in a list line or reply
 ERROR_CHARS = 200  # a feed's last error in a list line or report
@@ -54,3 +56,12 @@ def failure_report(feed: FeedRow) -> str:
     error = safe(feed.last_error, ERROR_CHARS, "unknown error")
     return (f"Feed {feed_label(feed)} ({link(feed.url)}) has failed for a day: {error}. "
             "I keep retrying it less often; fix or remove it with `/feed remove`.")  # fmt: skip
+
+
+def announcement(article: Article) -> str:
+    """Return the post announcing a new story: title, publisher, date, one line, link."""
+    title = safe(article.title, limits.EMBED_TITLE, "Untitled story")
+    source = safe(article.source, 80, "publisher not stated")
+    summary = safe(one_line_summary(article), 300)
+    lines = [f"📰 **{title}**", f"{source}, {when(article.date)} — {link(article.url)}"]
+    return "\n".join([*lines, summary] if summary else lines)

@@ -15,15 +15,25 @@ from discord.ext import commands, tasks
 
 from bot.checks import LibraryChoice, chosen_library, moderator_only
 from bot.client import NewsBot
-from bot.feed_embeds import added_reply, changed_reply, failure_report, feeds_embed
+from bot.feed_embeds import (
+    added_reply,
+    announcement,
+    changed_reply,
+    failure_report,
+    feeds_embed,
+)  # fmt: skip
+from index.errors import ArticleNotFoundError
 from index.feeds import FeedResult, FeedRow
 from index.library import SHARED
+from index.models import Article
 
 log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
 LIBRARY_HELP = "server: this server's feeds · shared: the shared library (operator servers)"
 FeedId = app_commands.Range[int, 1, 2**53]
+# New stories posted per feed and pass; more (a backfill) get one "…and N more" line instead.
+ANNOUNCE_MAX = 10
 
 
 @app_commands.guild_only()
@@ -50,12 +60,13 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Subscribe t
         url="The feed's address (RSS or Atom)", name="What the feed is called in /feed list",
         include="Comma-separated words: only items naming one are indexed",
         exclude="Comma-separated words: items naming one are skipped", library=LIBRARY_HELP,
+        announce="A channel where each new story of the feed is posted once",
     )  # fmt: skip
     @moderator_only()
     async def add(
         self, interaction: discord.Interaction[NewsBot], url: str, name: str | None = None,
         include: str | None = None, exclude: str | None = None,
-        library: LibraryChoice = "server",
+        library: LibraryChoice = "server", announce: discord.TextChannel | None = None,
     ) -> None:  # fmt: skip
         """Subscribe to an RSS or Atom feed: its new stories are indexed by themselves."""
         chosen = chosen_library(self.bot, interaction.guild_id, library)
@@ -63,6 +74,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Subscribe t
         feed = await self.bot.run_core(
             self.service.add, url, chosen, name=name, include=include or "",
             exclude=exclude or "", added_by=interaction.user.name,
+            announce_channel_id=announce.id if announce is not None else None,
         )  # fmt: skip
         await interaction.followup.send(added_reply(feed), ephemeral=True, allowed_mentions=NONE)
 
@@ -142,12 +154,44 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Subscribe t
             results = await self.bot.run_core(self.service.poll_due)
             reports = await self.bot.run_core(self.service.take_failure_reports)
         for result in results:
-            if result.added or result.updated:
-                log.info("feed %d: %d added, %d updated", result.feed_id, len(result.added),
-                         len(result.updated))  # fmt: skip
+            if result.added and result.announce_channel_id is not None:
+                await self.announce(result)
         for feed in reports:
             await self.report_failure(feed)
         return results
+
+    async def announce(self, result: FeedResult) -> int:
+        """Post a feed's newly added stories once in its channel; return how many were posted."""
+        channel = self.bot.get_channel(result.announce_channel_id or 0)
+        if not isinstance(channel, discord.abc.Messageable):
+            log.warning("feed %d: announcement channel %s not found", result.feed_id,
+                        result.announce_channel_id)  # fmt: skip
+            return 0
+        ids = result.added[:ANNOUNCE_MAX]
+        articles = await self.bot.run_core(self._articles, ids, result.library)
+        posted = 0
+        for article in articles:
+            try:  # discord.py waits out rate limits (429) on its own; one post at a time
+                await channel.send(announcement(article), allowed_mentions=NONE)
+            except discord.HTTPException:
+                log.warning("feed %d: could not post %s", result.feed_id, article.id)
+                continue
+            posted += 1
+        left = len(result.added) - len(ids)
+        if left > 0:
+            await channel.send(f"…and {left} more new stories from this feed.",
+                               allowed_mentions=NONE)  # fmt: skip
+        return posted
+
+    def _articles(self, ids: tuple[str, ...], library: int) -> list[Article]:
+        """Return the stories of a library among ids (worker thread)."""
+        found = []
+        for article_id in ids:
+            try:
+                found.append(self.bot.services.stories.get(article_id, (library,)))
+            except ArticleNotFoundError:  # removed by a moderator since the poll
+                continue
+        return found
 
     async def report_failure(self, feed: FeedRow) -> bool:
         """Tell the feed's moderators, in their digest channel, that it has failed for a day."""

@@ -42,6 +42,8 @@ class FeedResult:
     skipped: int = 0
     failed: tuple[tuple[str, str], ...] = ()  # (item link or title, reason)
     error: str | None = None
+    library: int = 0
+    announce_channel_id: int | None = None  # where the bot posts the newly added stories
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as JSON-ready data."""
@@ -102,7 +104,8 @@ def poll_feed(feed: FeedRow, ctx: PollContext, owner: str, now: int) -> FeedResu
     validators = (page.etag, page.last_modified) if complete else (None, None)
     ctx.table.succeeded(feed.id, owner, now, validators, parsed.title, now + feed.interval_seconds)
     return FeedResult(feed.id, feed.url, "polled", tuple(tally.added), tuple(tally.updated),
-                      tally.skipped, tuple(tally.failed))  # fmt: skip
+                      tally.skipped, tuple(tally.failed), None, feed.library,
+                      feed.announce_channel_id)  # fmt: skip
 
 
 def _failed(

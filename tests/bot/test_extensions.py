@@ -27,7 +27,7 @@ EXPECTED = {
     "follows": [],
     "settings show": [],
     "settings set": ["key", "value"],
-    "feed add": ["url", "name", "include", "exclude", "library"],
+    "feed add": ["url", "name", "include", "exclude", "library", "announce"],
     "feed list": ["library"],
     "feed remove": ["feed", "library"],
     "feed pause": ["feed", "library"],

@@ -128,3 +128,20 @@ async def test_a_feed_failing_for_a_day_is_reported_once_in_the_digest_channel(
     text = channel.send.await_args.args[0]
     assert text.startswith("Feed #1 Wire (<http://127.0.0.1:") and "HTTP 503" in text
     assert "failing (" in await _run(bot, "feed list")
+
+
+async def test_new_stories_are_announced_once_in_the_feeds_channel(
+    bot: NewsBot, server: Server, clock: Clock
+) -> None:
+    channel = _channel(bot)
+    await _run(bot, "feed add", url=f"{server.base}/wire.rss", announce=channel)
+    cog = bot.get_cog("Feeds")
+    await cog.poll_once()
+    posts = [call.args[0] for call in channel.send.await_args_list]
+    assert len(posts) == 3
+    vexa = next(p for p in posts if "Vexa" in p)
+    assert vexa.startswith("📰 **Tallinn regulator fines chipmaker Vexa over export papers**")
+    assert "AI Wire, " in vexa and f"<{server.base}/a/vexa>" in vexa
+    clock.advance(601)
+    await cog.poll_once()
+    assert channel.send.await_count == 3  # unchanged feed: nothing posted again

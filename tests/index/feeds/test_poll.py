@@ -271,3 +271,19 @@ def test_one_poller_holds_a_feed_at_a_time(fs: Services, server: Server, clock: 
     assert not table.claim(feed.id, "third:1", now + 899, now + 1800)
     clock.advance(901)
     assert [r.status for r in fs.feeds.poll_due()] == ["polled"]
+
+
+def test_an_item_linking_to_a_private_address_is_never_fetched(
+    fs: Services, server: Server, clock: Clock, connections: list[tuple[str, int]]
+) -> None:
+    body = fill("wire.rss", server.base, clock.now).replace(
+        f"{server.base}/a/vexa".encode(), b"http://169.254.169.254/a/vexa"
+    )
+    server.routes["/wire.rss"] = replace(server.routes["/wire.rss"], body=body)
+    fs.feeds.add(f"{server.base}/wire.rss", 0)
+    result = fs.feeds.poll_due()[0]
+    # The summary alone is too short to be a story: the item fails, the rest are indexed.
+    assert len(result.added) == 2
+    assert [link for link, _ in result.failed] == ["http://169.254.169.254/a/vexa"]
+    assert "too short" in result.failed[0][1]
+    assert {host for host, _ in connections} == {"127.0.0.1"}

@@ -203,14 +203,15 @@ class Registry:
     def dated_stories(
         self, libraries: Libraries | None, start: date, end: date
     ) -> list[DatedStory]:
-        """Return the ready, unretracted stories of the libraries published from start to end
-        (inclusive): id, title, publisher, link and date only (corroboration reads these)."""
+        """Return the ready, unretracted stories naming a publisher, of the libraries, published
+        from start to end (inclusive; 5,000 at most): id, title, publisher, link and date."""
         scope, params = _in_libraries(libraries)
         with self._lock:
             rows = self._conn.execute(
                 "SELECT a.id, a.title, a.source, a.url, a.published, r.status, a.provenance"
                 f" FROM articles a {_REVIEWS} WHERE a.status = 'ready' AND a.published >= ?"
-                f" AND a.published <= ?{scope} ORDER BY a.published, a.id",
+                f" AND a.published <= ? AND a.source IS NOT NULL{scope}"
+                " ORDER BY a.published, a.id LIMIT 5000",
                 (start.isoformat(), end.isoformat(), *params),
             ).fetchall()
         # Retracted ones are left out here, not in SQL: json_extract is SQLite's own.

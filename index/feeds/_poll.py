@@ -85,8 +85,13 @@ def backoff(feed: FeedRow) -> int:
                max(MAX_BACKOFF_SECONDS, feed.interval_seconds))  # fmt: skip
 
 
-def poll_feed(feed: FeedRow, ctx: PollContext, owner: str, now: int) -> FeedResult:
-    """Poll a feed whose lease `owner` holds; record the outcome and give the lease back."""
+def poll_feed(
+    feed: FeedRow, ctx: PollContext, owner: str, now: int, renew: Callable[[], object] = bool
+) -> FeedResult:
+    """Poll a feed whose lease `owner` holds; record the outcome and give the lease back.
+
+    `renew` extends the lease; it is called after every item indexed, so a long poll keeps it.
+    """
     tally = _Tally()
     try:
         page = ctx.fetch_feed(feed.url, _conditional(feed))
@@ -95,7 +100,7 @@ def poll_feed(feed: FeedRow, ctx: PollContext, owner: str, now: int) -> FeedResu
             ctx.table.succeeded(feed.id, owner, now, validators, None, now + feed.interval_seconds)
             return FeedResult(feed.id, feed.url, "unchanged")
         parsed = parse_feed(page.body, feed.url, page.content_type)
-        complete = _take_all(parsed, feed, ctx, now, tally)
+        complete = _take_all(parsed, feed, ctx, now, tally, renew)
     except (FeedError, IngestError) as exc:  # FetchError is an IngestError
         return _failed(feed, ctx, owner, now, tally, exc.reason)
     except NewsbotError as exc:  # e.g. the index is down: nothing recorded, try again later
@@ -126,13 +131,19 @@ def _conditional(feed: FeedRow) -> dict[str, str]:
     return headers
 
 
-def _take_all(parsed: ParsedFeed, feed: FeedRow, ctx: PollContext, now: int, t: _Tally) -> bool:
+def _take_all(
+    parsed: ParsedFeed, feed: FeedRow, ctx: PollContext, now: int, t: _Tally,
+    renew: Callable[[], object],
+) -> bool:  # fmt: skip
     """Take every item, up to max_items indexed; return True when every item was looked at."""
     known = ctx.table.known_items(feed.id)
     for item in parsed.items:
         if t.work >= ctx.max_items:
             return False
+        before = t.work
         _take(item, feed, parsed, known, ctx, now, t)
+        if t.work > before:
+            renew()
     return True
 
 

@@ -7,6 +7,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from index.errors import FeedError, FeedNotFoundError, IngestError
 from index.feeds._parse import parse_feed
@@ -117,8 +118,13 @@ class FeedService:
                 continue  # another process took it between the listing and the claim
             feed = self._table.get(feed_id)
             if feed is not None:
-                results.append(poll_feed(feed, self._ctx, self.owner, now))
+                renew = partial(self._renew, feed_id)
+                results.append(poll_feed(feed, self._ctx, self.owner, now, renew))
         return results
+
+    def _renew(self, feed_id: int) -> None:
+        """Extend this poller's lease on a feed it is polling."""
+        self._table.renew(feed_id, self.owner, self._now() + LEASE_SECONDS)
 
     def take_failure_reports(self) -> list[FeedRow]:
         """Return feeds failing for a day that moderators have not heard of (each only once)."""

@@ -143,6 +143,15 @@ class FeedTable:
             )
             return cur.rowcount == 1
 
+    def renew(self, feed_id: int, owner: str, until: int) -> bool:
+        """Extend the owner's lease (a long poll keeps its claim); False when it was lost."""
+        with self._registry.transaction() as db:
+            cur = db.execute(
+                "UPDATE feeds SET lease_until = ? WHERE id = ? AND lease_owner = ?",
+                (until, feed_id, owner),
+            )
+            return cur.rowcount == 1
+
     def succeeded(
         self,
         feed_id: int,

@@ -287,3 +287,19 @@ def test_an_item_linking_to_a_private_address_is_never_fetched(
     assert [link for link, _ in result.failed] == ["http://169.254.169.254/a/vexa"]
     assert "too short" in result.failed[0][1]
     assert {host for host, _ in connections} == {"127.0.0.1"}
+
+
+def test_a_long_poll_renews_its_lease_after_each_item_indexed(
+    fs: Services, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renewed: list[tuple[int, str, int]] = []
+    real = FeedTable.renew
+
+    def spy(self: FeedTable, feed_id: int, owner: str, until: int) -> bool:
+        renewed.append((feed_id, owner, until))
+        return real(self, feed_id, owner, until)
+
+    monkeypatch.setattr(FeedTable, "renew", spy)
+    feed = fs.feeds.add(f"{server.base}/wire.rss", 0)
+    fs.feeds.poll_due()
+    assert [(f, o) for f, o, _ in renewed] == [(feed.id, fs.feeds.owner)] * 3  # three indexed

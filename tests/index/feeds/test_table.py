@@ -40,8 +40,11 @@ def test_a_lease_is_taken_once_until_it_expires(tmp_path: Path) -> None:
     assert not table.claim(feed_id, "b", now=999, until=1900)
     table.succeeded(feed_id, "b", 999, ('"x"', None), "Title", 2000)  # not b's lease: ignored
     assert table.get(feed_id).etag is None  # type: ignore[union-attr]
-    assert table.claim(feed_id, "b", now=1001, until=1900)
-    table.succeeded(feed_id, "b", 1001, ('"x"', None), "Title", 2000)
+    assert not table.renew(feed_id, "b", until=5000)  # only the holder extends a lease
+    assert table.renew(feed_id, "a", until=1500)
+    assert not table.claim(feed_id, "b", now=1001, until=1900)
+    assert table.claim(feed_id, "b", now=1501, until=1900)
+    table.succeeded(feed_id, "b", 1501, ('"x"', None), "Title", 2000)
     row = table.get(feed_id)
     assert row is not None and (row.etag, row.title, row.next_poll) == ('"x"', "Title", 2000)
     assert table.due(1999) == [] and table.due(2000) == [feed_id]

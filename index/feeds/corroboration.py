@@ -30,6 +30,7 @@ T = TypeVar("T")
 THRESHOLD = 0.58
 WINDOW_DAYS = 3
 MAX_OUTLETS = 5  # named beside one citation at most
+MAX_CANDIDATES = 24  # titles compared with one story at most (those sharing most words)
 _CACHE = 20_000  # title vectors kept in memory
 # Titles of one event share a word (every same-event pair of the measured set does): only those
 # candidates are embedded, so an answer never waits for hundreds of titles to be encoded.
@@ -82,21 +83,34 @@ class Corroboration:
             self._vectors.popitem(last=False)
         return [self._vectors[t] for t in titles]
 
-    def outlets(
+    def candidates(
         self, story: DatedStory, libraries: Libraries | None,
         near: Sequence[DatedStory] | None = None,
-    ) -> tuple[Outlet, ...]:  # fmt: skip
-        """Return other publishers' stories of the story's event, most similar first."""
+    ) -> list[DatedStory]:  # fmt: skip
+        """Return the stories that may report the story's event: other publishers, near in
+        time, sharing a title word (those sharing most first, MAX_CANDIDATES at most)."""
         window = timedelta(days=WINDOW_DAYS)
         if near is None:
             near = self._registry.dated_stories(
                 libraries, story.published - window, story.published + window
             )
         words = title_words(story.title)
-        candidates = [s for s in near if s.id != story.id and s.source
-                      and abs(s.published - story.published) <= window
-                      and not same_publisher(s.source, story.source)
-                      and words & title_words(s.title)]  # fmt: skip
+        shared = {s.id: len(words & title_words(s.title)) for s in near}
+        found = [s for s in near if s.id != story.id and s.source and shared[s.id]
+                 and abs(s.published - story.published) <= window
+                 and not same_publisher(s.source, story.source)]  # fmt: skip
+        # A cold cache then encodes a bounded handful of titles, not every story of the week.
+        return sorted(found, key=lambda s: -shared[s.id])[:MAX_CANDIDATES]
+
+    def outlets(
+        self, story: DatedStory, libraries: Libraries | None,
+        near: Sequence[DatedStory] | None = None,
+    ) -> tuple[Outlet, ...]:  # fmt: skip
+        """Return other publishers' stories of the story's event, most similar first."""
+        return self._ranked(story, self.candidates(story, libraries, near))
+
+    def _ranked(self, story: DatedStory, candidates: Sequence[DatedStory]) -> tuple[Outlet, ...]:
+        """Return the candidates similar enough to the story, as outlets, most similar first."""
         if not candidates:
             return ()
         vectors = self._title_vectors([story.title, *(c.title for c in candidates)])
@@ -111,11 +125,15 @@ class Corroboration:
         if answer.refused or not answer.citations:
             return answer
         cited = [self._story(c) for c in answer.citations]
-        if not any(cited):
-            return answer
+        near = [self.candidates(s, libraries) if s is not None else [] for s in cited]
+        # One encode call for every title of the answer: each call has a fixed cost.
+        titles = [t for s, n in zip(cited, near, strict=True) if s is not None and n
+                  for t in (s.title, *(c.title for c in n))]  # fmt: skip
+        if titles:
+            self._title_vectors(titles)
         citations = tuple(
-            replace(c, also_reported=self.outlets(s, libraries)) if s is not None else c
-            for c, s in zip(answer.citations, cited, strict=True)
+            replace(c, also_reported=self._ranked(s, n)) if s is not None else c
+            for c, s, n in zip(answer.citations, cited, near, strict=True)
         )
         return replace(answer, citations=citations)
 

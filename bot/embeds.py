@@ -22,6 +22,7 @@ from bot.text import (
 )
 from index.models import Answer, Article, Citation, Provenance
 from index.present import (
+    also_reported_line,
     disagreement_line,
     disputed_mark,
     embolden,
@@ -57,7 +58,9 @@ def citation_line(c: Citation) -> str:
     source = safe(c.source, PUBLISHER_CHARS, "publisher not stated")
     line = f"[{c.n}] **{title}** — {source}, {when(c.published)} — {link(c.url)}"
     note = provenance_note(c.provenance)
-    return f"{line}\n    ↳ {escape_text(note)}" if note else line
+    line = f"{line}\n    ↳ {escape_text(note)}" if note else line
+    others = also_reported_line(c.also_reported, lambda n: safe(n, PUBLISHER_CHARS), link)
+    return f"{line}\n    ↳ {others}" if others else line
 
 
 def answer_text(answer: Answer) -> str:

@@ -134,6 +134,16 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class Outlet:
+    """Another publisher's story about the same event as a cited one ("also reported by")."""
+
+    source: str
+    title: str
+    url: str | None
+    article_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Citation:
     """A numbered source of an answer, with the excerpts quoted from it."""
 
@@ -145,6 +155,7 @@ class Citation:
     published: date | None
     excerpts: tuple[str, ...]
     provenance: Provenance = field(default_factory=Provenance)
+    also_reported: tuple[Outlet, ...] = ()  # other publishers' stories of the same event
 
     @property
     def excerpt(self) -> str:

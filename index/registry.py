@@ -33,6 +33,17 @@ class SentenceRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DatedStory:
+    """What corroboration needs of a dated story."""
+
+    id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: date
+
+
+@dataclass(frozen=True, slots=True)
 class LoggedQuestion:
     """One entry of the question log."""
 
@@ -196,6 +207,27 @@ class Registry:
                 params,
             ).fetchall()
         return [article_from_row(r) for r in rows]
+
+    def dated_stories(
+        self, libraries: Libraries | None, start: date, end: date
+    ) -> list[DatedStory]:
+        """Return the ready, unretracted stories naming a publisher, of the libraries, published
+        from start to end (inclusive; 5,000 at most): id, title, publisher, link and date."""
+        scope, params = _in_libraries(libraries)
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT a.id, a.title, a.source, a.url, a.published, r.status, a.provenance"
+                f" FROM articles a {_REVIEWS} WHERE a.status = 'ready' AND a.published >= ?"
+                f" AND a.published <= ? AND a.source IS NOT NULL{scope}"
+                " ORDER BY a.published, a.id LIMIT 5000",
+                (start.isoformat(), end.isoformat(), *params),
+            ).fetchall()
+        # Retracted ones are left out here, not in SQL: json_extract is SQLite's own.
+        return [
+            DatedStory(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]))
+            for r in rows
+            if (r[5] or json.loads(r[6] or "{}").get("review_status")) != "retracted"
+        ]
 
     def ready_ids(self, article_ids: set[str]) -> set[str]:
         """Return which of the given articles are fully indexed."""

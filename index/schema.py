@@ -105,6 +105,47 @@ CREATE TABLE IF NOT EXISTS follow_seen (
     article_id TEXT PRIMARY KEY,
     generation INTEGER NOT NULL
 );
+-- RSS/Atom subscriptions of a library (index/feeds/_table.py owns the SQL). Times: epoch seconds.
+CREATE TABLE IF NOT EXISTS feeds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    library INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    name TEXT,
+    title TEXT,  -- the feed's own title: the publisher of items that name none
+    include_words TEXT NOT NULL DEFAULT '',  -- comma-separated; empty: every item
+    exclude_words TEXT NOT NULL DEFAULT '',
+    since INTEGER NOT NULL,  -- items published before this are skipped
+    interval_seconds INTEGER NOT NULL,
+    paused INTEGER NOT NULL DEFAULT 0,
+    etag TEXT,
+    last_modified TEXT,
+    next_poll INTEGER NOT NULL DEFAULT 0,
+    last_poll INTEGER,
+    last_error TEXT,
+    last_error_at INTEGER,
+    failing_since INTEGER,  -- first failure of the current run of failures
+    failures INTEGER NOT NULL DEFAULT 0,
+    reported INTEGER NOT NULL DEFAULT 0,  -- 1 once moderators heard it fails for a day
+    announce_channel_id INTEGER,
+    lease_until INTEGER,  -- a poller's claim: nobody else polls the feed before this
+    lease_owner TEXT,
+    added_at INTEGER NOT NULL,
+    added_by TEXT,
+    UNIQUE (library, url)
+);
+-- Every item a feed delivered, indexed or not: what makes the next poll skip it.
+CREATE TABLE IF NOT EXISTS feed_items (
+    feed_id INTEGER NOT NULL,  -- no cascade: a removed feed's stories stay, and so do their keys
+    library INTEGER NOT NULL,
+    guid TEXT NOT NULL,  -- the item's GUID, else its canonical link, else its text hash
+    link TEXT,  -- canonical link, without tracking parameters
+    text_hash TEXT NOT NULL,
+    article_id TEXT,  -- NULL when the item could not be indexed
+    seen_at INTEGER NOT NULL,
+    PRIMARY KEY (feed_id, guid)
+);
+CREATE INDEX IF NOT EXISTS feed_items_link ON feed_items(library, link);
+CREATE INDEX IF NOT EXISTS feed_items_text ON feed_items(library, text_hash);
 """
 
 

@@ -68,11 +68,7 @@ class WriteLock:
         wrote alone): so a multi-batch run holds the file lock for its whole length. Threads
         of this process still take turns batch by batch through hold().
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._session_guard:
-            if self._sessions == 0:
-                self._session_fd = _flock(self._path, deadline)
-            self._sessions += 1
+        self.enter_session(timeout)
         try:
             yield
         finally:
@@ -82,6 +78,14 @@ class WriteLock:
                     fd, self._session_fd = self._session_fd, None
                     fcntl.flock(fd, fcntl.LOCK_UN)
                     os.close(fd)
+
+    def enter_session(self, timeout: float | None = None) -> None:
+        """Begin a session (see session()); alone, it lasts until the process ends."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._session_guard:
+            if self._sessions == 0:
+                self._session_fd = _flock(self._path, deadline)
+            self._sessions += 1
 
     @contextmanager
     def hold(self, timeout: float | None = None) -> Iterator[None]:
@@ -197,6 +201,11 @@ class WriteGuard:
             return
         with self._registry.write_lock.session(timeout):
             yield
+
+    def hold_until_exit(self, timeout: float | None = None) -> None:
+        """Start a session that lasts as long as this process (a CLI write command)."""
+        if getattr(self._store, "embedded", True):
+            self._registry.write_lock.enter_session(timeout)
 
     def _note_writers(self) -> None:
         """Flag the index if a writer died since; list this process as a writer (lock held)."""

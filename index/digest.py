@@ -285,7 +285,7 @@ class DigestService:
                 if row is None:
                     continue
                 db.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                     (self._key(key), row[0]),
                 )
                 db.execute("DELETE FROM meta WHERE key = ?", (key,))

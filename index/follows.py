@@ -141,8 +141,9 @@ class FollowService:
         """Follow a question for a member and return its answer as of now (not logged)."""
         question = clean_question(question, self._settings.max_question_chars)
         limit = limit or self._settings.follow_limit
-        existing = self._find(user_id, question)
-        if existing is None and self._count(user_id) >= limit:
+        server = guild_id or 0  # a follow belongs to its server; 0 is none (the CLI)
+        existing = self._find(user_id, question, server)
+        if existing is None and self._count(user_id, server) >= limit:
             raise FollowLimitError(limit)  # before answering: a refusal costs nothing
         # The snapshot comes before the answer: a story that lands later is new to this follow.
         generation = self._snapshot()
@@ -152,27 +153,30 @@ class FollowService:
         signature, cited = answer_signature(answer), json.dumps(sorted(cited_ids(answer)))
         with self._registry.transaction() as db:
             later = db.dialect.greatest("follows.seen_generation", "excluded.seen_generation")
-            if existing is None and _count(db, user_id) >= limit:  # a concurrent /follow won
+            if (
+                existing is None and _count(db, user_id, server) >= limit
+            ):  # a concurrent /follow won
                 raise FollowLimitError(limit)
             # Following again moves delivery to this channel and counts as seeing this answer.
             db.execute(
                 "INSERT INTO follows (user_id, guild_id, channel_id, question, question_key,"
                 " created_at, answer_signature, cited, seen_generation) VALUES (?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT (user_id, question_key) DO UPDATE SET guild_id = excluded.guild_id,"
+                " ON CONFLICT (user_id, guild_id, question_key) DO UPDATE SET"
                 " channel_id = excluded.channel_id, answer_signature = excluded.answer_signature,"
                 " cited = excluded.cited,"
                 f" seen_generation = {later}",
-                (user_id, guild_id, channel_id, question, question_key(question), _now(),
-                 signature, cited, generation),
+                (user_id, server, channel_id, question, question_key(question),
+                 self._clock().astimezone(UTC).isoformat(timespec="seconds"), signature, cited,
+                 generation),
             )  # fmt: skip
-            count = _count(db, user_id)
-        found = self._find(user_id, question)
+            count = _count(db, user_id, server)
+        found = self._find(user_id, question, server)
         assert found is not None  # written just now
         return Followed(found, answer, created=existing is None, count=count)
 
-    def unfollow(self, user_id: int, given: str) -> Follow:
-        """Stop following a question, named by its ref ('#12', from autocomplete) or its text."""
-        mine = self.follows_of(user_id)
+    def unfollow(self, user_id: int, given: str, guild_id: int | None = None) -> Follow:
+        """Stop following a question of one server, named by its ref ('#12') or its text."""
+        mine = self.follows_of(user_id, guild_id)
         given = given.strip()
         wanted = self._typed_key(given, mine)
         # A ref first: a member typing "#12" meaning a question they follow is far less likely
@@ -197,11 +201,12 @@ class FollowService:
         except InvalidQuestionError:  # empty or too long: no follow was stored under it
             return None
 
-    def follows_of(self, user_id: int) -> list[Follow]:
-        """Return a member's follows, oldest first."""
+    def follows_of(self, user_id: int, guild_id: int | None = None) -> list[Follow]:
+        """Return a member's follows in one server (None: outside any), oldest first."""
         with self._registry.read() as db:
             rows = db.execute(
-                f"SELECT {_COLUMNS} FROM follows WHERE user_id = ? ORDER BY id", (user_id,)
+                f"SELECT {_COLUMNS} FROM follows WHERE user_id = ? AND guild_id = ? ORDER BY id",
+                (user_id, guild_id or 0),
             ).fetchall()
         return [_follow(r) for r in rows]
 
@@ -324,25 +329,28 @@ class FollowService:
             ).fetchone()
         return int(row[0]) if row else 0
 
-    def _find(self, user_id: int, question: str) -> Follow | None:
-        """Return a member's follow of a question (any letter case), or None."""
+    def _find(self, user_id: int, question: str, server: int) -> Follow | None:
+        """Return a member's follow of a question (any letter case) in one server, or None."""
         with self._registry.read() as db:
             row = db.execute(
-                f"SELECT {_COLUMNS} FROM follows WHERE user_id = ? AND question_key = ?",
-                (user_id, question_key(question)),
+                f"SELECT {_COLUMNS} FROM follows"
+                " WHERE user_id = ? AND guild_id = ? AND question_key = ?",
+                (user_id, server, question_key(question)),
             ).fetchone()
         return _follow(row) if row else None
 
-    def _count(self, user_id: int) -> int:
-        """Return how many questions a member follows."""
+    def _count(self, user_id: int, server: int) -> int:
+        """Return how many questions a member follows in one server."""
         with self._registry.read() as db:
-            return _count(db, user_id)
+            return _count(db, user_id, server)
 
 
-def _count(db: Connection, user_id: int) -> int:
-    """Return how many questions a member follows."""
+def _count(db: Connection, user_id: int, server: int) -> int:
+    """Return how many questions a member follows in one server (the limit is per server)."""
     return int(
-        db.execute("SELECT COUNT(*) FROM follows WHERE user_id = ?", (user_id,)).fetchone()[0]
+        db.execute(
+            "SELECT COUNT(*) FROM follows WHERE user_id = ? AND guild_id = ?", (user_id, server)
+        ).fetchone()[0]
     )
 
 
@@ -351,7 +359,7 @@ def _follow(row: Any) -> Follow:
     return Follow(
         id=row["id"],
         user_id=row["user_id"],
-        guild_id=row["guild_id"],
+        guild_id=row["guild_id"] or None,
         channel_id=row["channel_id"],
         question=row["question"],
         created_at=datetime.fromisoformat(row["created_at"]),
@@ -359,8 +367,3 @@ def _follow(row: Any) -> Follow:
         cited=frozenset(json.loads(row["cited"])),
         seen_generation=row["seen_generation"],
     )
-
-
-def _now() -> str:
-    """Return the current UTC time as ISO 8601."""
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import numpy as np
 
 from index.chunk import chunk_article
+from index.clock import Clock, utc_now
 from index.embed import Embedder
 from index.errors import ArticleNotFoundError, IngestError, SkippedFile
 from index.library import SHARED, Libraries, library_name, scoped_id
@@ -55,9 +56,15 @@ class Ingestor:
     """Adds, replaces and removes stories in the registry and the vector store together."""
 
     def __init__(
-        self, registry: Registry, store: VectorStore, embedder: Embedder, settings: Settings
+        self,
+        registry: Registry,
+        store: VectorStore,
+        embedder: Embedder,
+        settings: Settings,
+        clock: Clock = utc_now,
     ) -> None:
         self._registry = registry
+        self._clock = clock
         self._store = store
         self._embedder = embedder
         self._settings = settings
@@ -233,7 +240,7 @@ class Ingestor:
         if len(story.text.strip()) < MIN_TEXT_CHARS:
             raise IngestError(doc.origin, "the story is empty or too short after cleaning")
         # Allow tomorrow: a story dated in a time zone ahead of UTC is not from the future.
-        if story.published and story.published > (datetime.now(UTC) + timedelta(days=1)).date():
+        if story.published and story.published > (self._clock() + timedelta(days=1)).date():
             raise IngestError(doc.origin, f"the published date {story.published:%Y-%m-%d} is in "
                               "the future; fix it or leave it out")  # fmt: skip
         url = doc.url or meta.get("url")
@@ -251,7 +258,7 @@ class Ingestor:
             key_questions=story.key_questions,
             provenance=story.provenance,
             origin=doc.origin,
-            added_at=datetime.now(UTC),
+            added_at=self._clock(),
             added_by=added_by,
             library=library,
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.clock import Clock, utc_now
 from index.database import Connection, open_backend
 from index.library import Libraries
 from index.models import Article, Chunk, ReviewStatus
@@ -23,13 +24,16 @@ __all__ = ["LoggedQuestion", "Registry", "SentenceRow"]
 class Registry:
     """The store of articles and logs; safe to share across threads (and processes)."""
 
-    def __init__(self, path: Path | str, *, legacy_library: int = 0, url: str = "") -> None:
+    def __init__(
+        self, path: Path | str, *, legacy_library: int = 0, url: str = "", clock: Clock = utc_now
+    ) -> None:
         """Open the SQLite file at `path`, or PostgreSQL when `url` names it; create or upgrade
         the schema."""
         self._backend = open_backend(path, url)
         self.dialect = self._backend.dialect
         # Held by whoever writes stories (any thread or process using this database).
         self.write_lock = self._backend.write_lock
+        self._clock = clock  # the services' one clock: added_at, asked_at, reviewed_at
         d = self.dialect
         self._retracted = (
             f"COALESCE(r.status, {d.json_text('a.provenance', 'review_status')}, '') = 'retracted'"
@@ -40,6 +44,10 @@ class Registry:
         except BaseException:
             self._backend.close()
             raise
+
+    def _now(self) -> str:
+        """Return the clock's time as ISO 8601."""
+        return self._clock().astimezone(UTC).isoformat(timespec="seconds")
 
     def close(self) -> None:
         """Close the database connections."""
@@ -222,7 +230,7 @@ class Registry:
                 " status = excluded.status, confidence = excluded.confidence,"
                 " note = excluded.note, reviewed_by = excluded.reviewed_by,"
                 " reviewed_at = excluded.reviewed_at",
-                (article_id, status, confidence, note, reviewed_by, _now()),
+                (article_id, status, confidence, note, reviewed_by, self._now()),
             )
             # Retrieval caches (the BM25 index, the retracted set) follow the generation; other
             # statuses are read with each article, so they need no rebuild.
@@ -336,7 +344,7 @@ class Registry:
             cur = db.execute(
                 "INSERT INTO questions (asked_at, question, refused, article_ids, confidence,"
                 " private, guild_id) VALUES (?,?,?,?,?,?,?) RETURNING id",
-                (_now(), question, int(refused), json.dumps(list(article_ids)), confidence,
+                (self._now(), question, int(refused), json.dumps(list(article_ids)), confidence,
                  int(private), guild_id),
             )  # fmt: skip
             return int(cur.fetchone()[0])
@@ -418,8 +426,3 @@ def _bump_generation(db: Connection) -> None:
         "INSERT INTO meta (key, value) VALUES ('generation', '1')"
         " ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)"
     )
-
-
-def _now() -> str:
-    """Return the current UTC time as ISO 8601."""
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -89,7 +89,7 @@ CREATE INDEX IF NOT EXISTS feedback_question ON feedback(question_id);
 CREATE TABLE IF NOT EXISTS follows (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL,
-    guild_id INTEGER,
+    guild_id INTEGER NOT NULL DEFAULT 0,  -- the server it was followed in (0: none)
     channel_id INTEGER,
     question TEXT NOT NULL,
     -- The question casefolded (index/follows.py): "Über X?" and "über x?" are one follow.
@@ -98,7 +98,8 @@ CREATE TABLE IF NOT EXISTS follows (
     answer_signature TEXT NOT NULL DEFAULT '',  -- what the last answer sent cited and quoted
     cited TEXT NOT NULL DEFAULT '[]',  -- the story ids that answer cited (JSON)
     seen_generation INTEGER NOT NULL DEFAULT 0,  -- stories first seen later are new to it
-    UNIQUE (user_id, question_key)
+    -- One follow per member, server and question: a server never sees another's follows.
+    UNIQUE (user_id, guild_id, question_key)
 );
 -- The generation at which the follow checker first saw each story ready (see index/follows.py).
 CREATE TABLE IF NOT EXISTS follow_seen (
@@ -136,6 +137,7 @@ def create_or_upgrade(db: Connection, legacy_library: int = 0) -> None:
     _add_missing_columns(db)
     _add_question_guilds(db)
     _add_follow_keys(db)
+    _add_follow_servers(db)
 
 
 def _add_missing_columns(db: Connection) -> None:
@@ -228,3 +230,38 @@ def _fill_follow_keys(db: Connection) -> None:
     db.execute(
         "CREATE UNIQUE INDEX IF NOT EXISTS follows_question_key ON follows(user_id, question_key)"
     )
+
+
+def _add_follow_servers(db: Connection) -> None:
+    """Make follows of older databases one per server: rebuild the table with the new key."""
+    if _follows_keyed_by_server(db):
+        return
+    with _immediate(db):  # re-checked inside, as in _add_follow_keys
+        if _follows_keyed_by_server(db):
+            return
+        # SQLite cannot change a table's UNIQUE constraint in place: copy into the new shape.
+        # Each follow keeps its server (one without a server gets 0), so none changes scope.
+        db.execute("ALTER TABLE follows RENAME TO follows_old")
+        db.execute("DROP INDEX IF EXISTS follows_question_key")
+        db.execute(_create_statement("follows"))
+        names = sorted(_columns(db, "follows_old") & _columns(db, "follows"))
+        values = ["COALESCE(guild_id, 0)" if n == "guild_id" else n for n in names]
+        db.execute(
+            f"INSERT INTO follows ({', '.join(names)}) SELECT {', '.join(values)} FROM follows_old"
+        )
+        db.execute("DROP TABLE follows_old")
+
+
+def _follows_keyed_by_server(db: Connection) -> bool:
+    """Tell whether the follows table has today's key (member, server, question)."""
+    if db.dialect.name != "sqlite":
+        return True  # PostgreSQL registries began after this key did
+    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'follows'")
+    sql = (row.fetchone() or ("",))[0]
+    return "UNIQUE (user_id, guild_id, question_key)" in sql
+
+
+def _create_statement(table: str) -> str:
+    """Return SCHEMA's CREATE TABLE statement for one table."""
+    start = SCHEMA.index(f"CREATE TABLE IF NOT EXISTS {table} (")
+    return SCHEMA[start : SCHEMA.index("\n);", start) + 3]

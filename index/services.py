@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 
 from index.answer import Answerer
-from index.clock import Clock, clock_from_settings
+from index.clock import Clock, SharedClock, clock_from_settings, utc_now
 from index.digest import DigestService
 from index.embed import Embedder, QueryCache, SentenceTransformerEmbedder
 from index.errors import StoreDamagedError
@@ -55,9 +55,19 @@ class Services:
     stories: StoryService
     feedback: FeedbackService
     servers: ServerSettings
-    clock: Clock
+    shared_clock: SharedClock  # read through `clock`
     repairer: Repairer
     leases: Leases  # once-only work across processes (digest posts, follow checks)
+
+    @property
+    def clock(self) -> Clock:
+        """Return the one clock every service reads."""
+        return self.shared_clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        """Move every service to another clock (tests and the bot move time)."""
+        self.shared_clock.clock = clock
 
     def ask(
         self,
@@ -139,7 +149,7 @@ REGISTRY_FIX = (
 )
 
 
-def open_registry(settings: Settings) -> Registry:
+def open_registry(settings: Settings, clock: Clock = utc_now) -> Registry:
     """Open the registry (SQLite, or PostgreSQL with NEWSBOT_DATABASE_URL); raise
     StoreDamagedError naming the file if a SQLite one is unusable."""
     try:
@@ -147,6 +157,7 @@ def open_registry(settings: Settings) -> Registry:
             settings.db_path,
             legacy_library=legacy_library(settings),
             url=settings.database_url.get_secret_value(),
+            clock=clock,
         )
     except sqlite3.DatabaseError as exc:
         raise StoreDamagedError(settings.db_path, str(exc), REGISTRY_FIX) from exc
@@ -166,13 +177,13 @@ def build_services(
 ) -> Services:
     """Wire the services from settings; tests pass a small fake embedder or a fixed clock."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    clock = clock or clock_from_settings(settings)
-    registry = open_registry(settings)
+    now = SharedClock(clock or clock_from_settings(settings))
+    registry = open_registry(settings, now)
     store = ChromaStore.from_settings(settings)
     embedder = embedder or SentenceTransformerEmbedder(
         settings.embedding_model, settings.embedding_batch_size
     )
-    ingestor = Ingestor(registry, store, embedder, settings)
+    ingestor = Ingestor(registry, store, embedder, settings, now)
     repairer = Repairer(registry, store, embedder, ingestor.guard)
     repaired = repairer.repair(sample=settings.start_check_sample)
     if repaired:
@@ -190,13 +201,11 @@ def build_services(
         ingestor=ingestor,
         retriever=retriever,
         answerer=answerer,
-        follows=FollowService(
-            registry, answerer, settings, scope=servers.scope, clock=lambda: services.clock()
-        ),
+        follows=FollowService(registry, answerer, settings, scope=servers.scope, clock=now),
         stories=StoryService(registry, ingestor, settings, lambda url: services.fetch(url)),
-        feedback=FeedbackService(registry, lambda: services.clock()),
+        feedback=FeedbackService(registry, now),
         servers=servers,
-        clock=clock,
+        shared_clock=now,
         repairer=repairer,
         leases=Leases(registry, settings.lease_seconds),
     )

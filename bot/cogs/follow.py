@@ -50,7 +50,8 @@ class Follows(commands.Cog):
         # Every member's follows, for autocomplete (it cannot wait on the database). This cog
         # reloads a member's after each change and everyone's at each check that finds news,
         # so follows made through another bot process are delivered too.
-        self.mine: dict[int, list[Follow]] = {}
+        # Keyed by (member, server): a member's follows in one server are theirs there only.
+        self.mine: dict[tuple[int, int | None], list[Follow]] = {}
         self._checking = asyncio.Lock()  # one check (and delivery) at a time
         self.list_cooldowns = UserCooldowns(LIST_RATE, LIST_PER)
 
@@ -77,7 +78,7 @@ class Follows(commands.Cog):
         settings = self.bot.services.servers.for_guild(interaction.guild_id)
         # Bad questions and a full list are refused before deferring, from memory.
         key = question_key(clean_question(question, settings.max_question_chars))
-        mine = self.mine.get(interaction.user.id, [])
+        mine = self.mine.get((interaction.user.id, interaction.guild_id), [])
         if len(mine) >= settings.follow_limit and all(f.key != key for f in mine):
             raise FollowLimitError(settings.follow_limit)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -90,7 +91,7 @@ class Follows(commands.Cog):
             limit=settings.follow_limit,
             today=self.bot.clock().date(),
         )
-        await self._reload(interaction.user.id)
+        await self._reload(interaction.user.id, interaction.guild_id)
         await interaction.followup.send(
             followed_reply(followed, settings.follow_delivery, settings.follow_limit),
             embed=answer_embed(followed.answer),
@@ -105,9 +106,11 @@ class Follows(commands.Cog):
         """Stop following a question."""
         self._slow_down(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        gone = await self.bot.run_core(self.service.unfollow, interaction.user.id, question)
-        await self._reload(interaction.user.id)
-        left = len(self.mine.get(interaction.user.id, []))
+        gone = await self.bot.run_core(
+            self.service.unfollow, interaction.user.id, question, interaction.guild_id
+        )
+        await self._reload(interaction.user.id, interaction.guild_id)
+        left = len(self.mine.get((interaction.user.id, interaction.guild_id), []))
         await interaction.followup.send(
             unfollowed_reply(gone, left),
             ephemeral=True,
@@ -127,9 +130,9 @@ class Follows(commands.Cog):
         """List the questions you follow (only you see it)."""
         self._slow_down(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self._reload(interaction.user.id)
+        await self._reload(interaction.user.id, interaction.guild_id)
         settings = self.bot.services.servers.for_guild(interaction.guild_id)
-        mine = self.mine.get(interaction.user.id, [])
+        mine = self.mine.get((interaction.user.id, interaction.guild_id), [])
         pages = follows_page_count(len(mine))
         render = partial(follows_embed, mine, settings.follow_limit, settings.follow_delivery)
         await send_pages(interaction, MemberPagedView(interaction.user.id, pages, render))
@@ -141,7 +144,9 @@ class Follows(commands.Cog):
         """Suggest the member's own followed questions, from memory, valued by ref ('#12')."""
         wanted = " ".join(current.split()).casefold()
         found = [
-            f for f in self.mine.get(interaction.user.id, []) if wanted in f.question.casefold()
+            f
+            for f in self.mine.get((interaction.user.id, interaction.guild_id), [])
+            if wanted in f.question.casefold()
         ]
         return [
             # A ref, not the bare id: a followed question "42" must not name follow 42.
@@ -149,9 +154,11 @@ class Follows(commands.Cog):
             for f in found[: limits.AUTOCOMPLETE_CHOICES]
         ]
 
-    async def _reload(self, user_id: int) -> None:
-        """Refresh one member's cached follows from the database."""
-        self.mine[user_id] = await self.bot.run_core(self.service.follows_of, user_id)
+    async def _reload(self, user_id: int, guild_id: int | None) -> None:
+        """Refresh one member's cached follows in one server from the database."""
+        self.mine[(user_id, guild_id)] = await self.bot.run_core(
+            self.service.follows_of, user_id, guild_id
+        )
 
     # -- checking and delivering ------------------------------------------------------------
 
@@ -207,15 +214,15 @@ class Follows(commands.Cog):
 
     async def _reload_all(self) -> None:
         """Reload every member's follows from the database."""
-        mine: dict[int, list[Follow]] = {}
+        mine: dict[tuple[int, int | None], list[Follow]] = {}
         for follow in await self.bot.run_core(self.service.all_follows):
-            mine.setdefault(follow.user_id, []).append(follow)
+            mine.setdefault((follow.user_id, follow.guild_id), []).append(follow)
         self.mine = mine
 
     async def deliver(self, update: FollowUpdate) -> Outcome:
         """Send one new answer by DM or in its channel, as settings say; never raise."""
         follow = update.follow
-        if all(f.id != follow.id for f in self.mine.get(follow.user_id, [])):
+        if all(f.id != follow.id for f in self.mine.get((follow.user_id, follow.guild_id), [])):
             return "skipped"  # unfollowed while the check ran
         embed = answer_embed(update.answer)
         try:

@@ -44,3 +44,28 @@ def test_an_unreadable_clock_file_falls_back_to_real_time_and_warns_once(
     assert len(caplog.records) == 1 and str(path) in caplog.text
     path.write_text("2026-03-09T09:00:00Z")
     assert clock() == datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+
+
+def test_every_service_stamps_times_with_the_one_clock(settings: Settings) -> None:
+    from index.services import build_services
+    from tests.fakes import FakeEmbedder
+    from tests.follow_stories import EU_FINE, EU_QUESTION, add_story
+
+    then = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    services = build_services(settings, embedder=FakeEmbedder(), clock=lambda: then)
+    try:
+        first = add_story(services, EU_FINE)
+        services.ask(EU_QUESTION, guild_id=7)
+        services.follows.follow(5, EU_QUESTION, guild_id=7)
+        later = then + timedelta(days=3)
+        services.clock = lambda: later  # as tests and the bot move time: every service follows
+        reviewed = services.stories.review(first, None, "verified", reviewed_by="mod")
+        assert reviewed.provenance.reviewed_at == later
+        story = services.registry.get_article(first)
+        assert story is not None and story.added_at == then
+        [asked] = services.registry.questions_since(then - timedelta(days=1))
+        assert asked.asked_at == then
+        assert services.follows.follows_of(5, 7)[0].created_at == then
+        assert services.registry.articles_added_since(later) == []
+    finally:
+        services.close()

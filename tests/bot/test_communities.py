@@ -160,6 +160,25 @@ async def test_a_follow_in_b_never_hears_of_a_story_in_a(two: NewsBot) -> None:
     assert [u.follow.guild_id for u in found.updates] == [A]
 
 
+async def test_one_members_follows_are_separate_in_each_server(two: NewsBot) -> None:
+    cog, ann = two.get_cog("Follows"), member(7)
+    for guild in (A, B):
+        fake = interaction(two, ann, guild_id=guild)
+        fake.channel_id = CHANNEL_A if guild == A else CHANNEL_B
+        await invoke(command(two, "follow"), cog, fake, question=EU_QUESTION)
+    # The same question in two servers is two follows, each answered from its own libraries.
+    assert {f.guild_id for f in two.services.follows.all_follows()} == {A, B}
+    listed = interaction(two, ann, guild_id=A)
+    await invoke(command(two, "follows"), cog, listed)
+    assert "(1 of " in sent(listed)[-1]["embed"].title
+    assert [c.value for c in await cog.follow_choices(interaction(two, ann, guild_id=B), "")] == [
+        f.ref for f in two.services.follows.follows_of(7, B)
+    ]
+    gone = interaction(two, ann, guild_id=B)
+    await invoke(command(two, "unfollow"), cog, gone, question=EU_QUESTION)
+    assert [f.guild_id for f in two.services.follows.all_follows()] == [A]  # A's is kept
+
+
 def _channels(two: NewsBot) -> dict[int, MagicMock]:
     chans = {}
     for channel_id, guild in ((CHANNEL_A, A), (CHANNEL_B, B)):

@@ -15,7 +15,16 @@ from bot.limits import message_problems
 from bot.views import MemberPagedView
 from index.services import Services
 from tests.bot.conftest import loaded_bot
-from tests.bot.support import MOD_ROLE, checked, command, interaction, invoke, member, sent
+from tests.bot.support import (
+    GUILD_ID,
+    MOD_ROLE,
+    checked,
+    command,
+    interaction,
+    invoke,
+    member,
+    sent,
+)
 from tests.follow_stories import EU_FINE, EU_QUESTION, FITBIT, PAY_QUESTION, add_story
 
 CHANNEL = 555_555_555_555_555_555
@@ -81,7 +90,7 @@ async def test_follow_replies_privately_with_the_current_answer(bot: NewsBot) ->
     assert reply["content"].startswith("You now follow this question (1 of 10).")
     assert "don't cover it yet" in reply["content"] and "DM you" in reply["content"]
     assert reply["embed"].title == EU_QUESTION
-    [stored] = bot.services.follows.follows_of(ANN)
+    [stored] = bot.services.follows.follows_of(ANN, GUILD_ID)
     assert (stored.question, stored.channel_id) == (EU_QUESTION, CHANNEL)
 
     covered = await _follow(bot, PAY_QUESTION)
@@ -108,7 +117,7 @@ async def test_limit_is_enforced_with_a_clear_message(bot: NewsBot) -> None:
     assert (
         reply["content"] == "You already follow 1 question, the most allowed: unfollow one first."
     )
-    assert len(bot.services.follows.follows_of(ANN)) == 1
+    assert len(bot.services.follows.follows_of(ANN, GUILD_ID)) == 1
     assert (
         "You already follow this question." in sent(await _follow(bot, EU_QUESTION))[0]["content"]
     )
@@ -223,7 +232,7 @@ async def test_unfollow_tells_an_autocompleted_follow_from_a_question_that_is_a_
 ) -> None:
     cog = _cog(bot)
     await _follow(bot, PAY_QUESTION)
-    [pay] = bot.services.follows.follows_of(ANN)
+    [pay] = bot.services.follows.follows_of(ANN, GUILD_ID)
     await _follow(bot, str(pay.id))  # a member following the question "1"
     [number] = await cog.follow_choices(_asked(bot), str(pay.id))
     assert number.name == str(pay.id) and number.value != str(pay.id)
@@ -242,7 +251,7 @@ async def test_follow_in_another_letter_case_is_the_same_follow(bot: NewsBot) ->
     await _follow(bot, f"Über {EU_QUESTION}")
     fake = await _follow(bot, f"über {EU_QUESTION}")  # at the limit, but not a new question
     assert sent(fake)[0]["content"].startswith("You already follow this question.")
-    assert len(bot.services.follows.follows_of(ANN)) == 1
+    assert len(bot.services.follows.follows_of(ANN, GUILD_ID)) == 1
 
 
 async def test_follows_lists_own_follows_privately(bot: NewsBot) -> None:
@@ -266,7 +275,7 @@ async def test_follows_pages_every_follow_for_its_owner_only(bot: NewsBot) -> No
     bot.settings = bot.settings.model_copy(update={"follow_limit": 100})
     questions = [f"Q{i} why does this model keep changing its pricing?" for i in range(1, 24)]
     for question in questions:
-        bot.services.follows.follow(ANN, question, limit=100)
+        bot.services.follows.follow(ANN, question, limit=100, guild_id=GUILD_ID)
     fake = _asked(bot)
     await invoke(command(bot, "follows"), _cog(bot), fake)
     [reply] = sent(fake)
@@ -305,7 +314,7 @@ async def test_unfollow_by_typed_text_in_another_normal_form(bot: NewsBot) -> No
 
 
 async def test_follows_are_reloaded_after_a_restart(seeded: Services) -> None:
-    seeded.follows.follow(ANN, EU_QUESTION, channel_id=CHANNEL)
+    seeded.follows.follow(ANN, EU_QUESTION, guild_id=GUILD_ID, channel_id=CHANNEL)
     async with loaded_bot(seeded) as bot:
         cog = _cog(bot)
         choices = await cog.follow_choices(_asked(bot), "")

@@ -46,7 +46,7 @@ def test_follow_answers_now_without_logging_and_is_stored(seeded: Services) -> N
     paid = follows.follow(ANN, PAY_QUESTION, guild_id=7, channel_id=8)
     assert not paid.answer.refused
     assert "$150 per hour" in paid.answer.text  # a seed story answers it
-    [first, second] = follows.follows_of(ANN)
+    [first, second] = follows.follows_of(ANN, 7)
     assert first.question == EU_QUESTION  # cleaned: no control characters, no outer spaces
     assert (first.guild_id, first.channel_id, first.signature) == (7, 8, "refused")
     assert second.signature == answer_signature(paid.answer)
@@ -62,7 +62,7 @@ def test_follow_survives_a_restart(settings: Settings) -> None:
     services.close()
 
     reopened = build_services(settings, embedder=FakeEmbedder())
-    [kept] = reopened.follows.follows_of(ANN)
+    [kept] = reopened.follows.follows_of(ANN, 7)
     assert (kept.question, kept.channel_id, kept.signature) == (EU_QUESTION, 8, "refused")
     assert reopened.follows.check() is None  # the last completed check is remembered too
     add_story(reopened, EU_FINE)  # e.g. by `newsbot ingest` while the bot was down

@@ -90,3 +90,51 @@ def test_a_questions_table_with_private_but_no_server_gains_it(tmp_path: Path) -
             assert [tuple(r) for r in conn.execute("SELECT guild_id FROM questions")] == [(None,)]
     finally:
         registry.close()
+
+
+# The follows table before follows were per server: one follow per member and question.
+_OLD_FOLLOWS = """
+CREATE TABLE follows (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    guild_id INTEGER,
+    channel_id INTEGER,
+    question TEXT NOT NULL,
+    question_key TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    answer_signature TEXT NOT NULL DEFAULT '',
+    cited TEXT NOT NULL DEFAULT '[]',
+    seen_generation INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (user_id, question_key)
+);
+"""
+
+
+def test_old_follows_keep_their_server_and_become_one_per_server(tmp_path: Path) -> None:
+    path = tmp_path / "newsbot.db"
+    db = sqlite3.connect(path)
+    db.executescript(_OLD_FOLLOWS)
+    db.executemany(
+        "INSERT INTO follows (user_id, guild_id, channel_id, question, question_key, created_at,"
+        " seen_generation) VALUES (?, ?, 9, ?, ?, '2026-01-01T00:00:00+00:00', 3)",
+        [(7, 101, "Who?", "who?"), (8, None, "Why?", "why?")],
+    )
+    db.commit()
+    db.close()
+    for _ in range(2):  # the second open finds the new shape and changes nothing
+        registry = Registry(path)
+        with registry.read() as conn:
+            rows = conn.execute(
+                "SELECT user_id, guild_id, question, seen_generation FROM follows ORDER BY id"
+            ).fetchall()
+        assert [tuple(r) for r in rows] == [(7, 101, "Who?", 3), (8, 0, "Why?", 3)]
+        registry.close()
+    registry = Registry(path)
+    with registry.transaction() as conn:  # the same member and question in another server
+        conn.execute(
+            "INSERT INTO follows (user_id, guild_id, question, question_key, created_at)"
+            " VALUES (7, 202, 'Who?', 'who?', '2026-01-02T00:00:00+00:00')"
+        )
+    with registry.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM follows").fetchone()[0] == 3
+    registry.close()

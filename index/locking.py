@@ -154,6 +154,10 @@ class WriteGuard:
 
     def _note_writers(self) -> None:
         """Flag the index if a writer died since; list this process as a writer (lock held)."""
+        if not getattr(self._store, "embedded", True):
+            # A Chroma server keeps its own state, and writers may run on other machines,
+            # whose pids cannot be looked up here: nothing to track.
+            return
         registry = self._registry
         writers = _writers(registry.get_meta(WRITERS))
         dead = {pid for pid in writers if pid != os.getpid() and not _alive(pid)}

@@ -139,6 +139,11 @@ class ChromaStore:
         )
 
     @property
+    def embedded(self) -> bool:
+        """Tell whether the vectors live in this data directory (not on a Chroma server)."""
+        return self._embedded
+
+    @property
     def collection(self) -> Collection:
         """Return the collection, connecting and creating it on first use."""
         with self._damage_reported():

@@ -29,6 +29,9 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Any]:
         """Return the remaining rows."""
 
+    def fetchmany(self, size: int = ..., /) -> list[Any]:
+        """Return up to `size` more rows."""
+
     def __iter__(self) -> Iterator[Any]:
         """Iterate over the remaining rows."""
 
@@ -77,6 +80,10 @@ class Dialect:
     def greatest(self, a: str, b: str) -> str:
         """Return an expression for the larger of two values."""
         return f"MAX({a}, {b})"
+
+    def reset_ids(self, table: str) -> str:
+        """Return a statement that makes new ids follow ids copied in explicitly."""
+        return "SELECT 1"  # SQLite's AUTOINCREMENT already moved past them
 
 
 SQLITE = Dialect()

@@ -78,6 +78,13 @@ class PostgresDialect(Dialect):
         """Return an expression for the larger of two values."""
         return f"GREATEST({a}, {b})"
 
+    def reset_ids(self, table: str) -> str:
+        """Return a statement that moves a table's identity sequence past its largest id."""
+        return (
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+            f" COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+        )
+
     def schema(self, sql: str) -> str:
         """Return the shared SCHEMA with PostgreSQL's types."""
         for pattern, replacement in _TYPES:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsbot.maintenance import MAINTENANCE_COMMANDS, add_maintenance_commands
+from newsbot.migrate_cli import MIGRATE_COMMANDS, add_migrate_command
 
 if TYPE_CHECKING:
     from index.services import Services
@@ -115,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     add_maintenance_commands(sub)
+    add_migrate_command(sub)
 
     sub.add_parser("run", help="run the Discord bot (needs NEWSBOT_DISCORD_TOKEN)")
     p = sub.add_parser("sync", help="publish the bot's slash commands to Discord, then exit")
@@ -472,6 +474,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "train-ranker": cmd_train_ranker,
     "bench": cmd_bench,
     **MAINTENANCE_COMMANDS,
+    **MIGRATE_COMMANDS,
     "run": cmd_run,
     "sync": cmd_sync,
 }

@@ -126,7 +126,7 @@ class DatabaseUnavailableError(NewsbotError):
     """The PostgreSQL registry (NEWSBOT_DATABASE_URL) cannot be reached."""
 
     def __init__(self, where: str) -> None:
-        super().__init__(f"cannot connect to the database at {where}")
+        super().__init__(f"the database at {where} is unavailable (not running or unreachable)")
         self.where = where
 
     def user_message(self) -> str:

@@ -258,7 +258,8 @@ class PostgresBackend:
             self._pool.wait(timeout=connect_timeout)
         except PoolTimeout:
             self._pool.close()
-            raise DatabaseUnavailableError(_redacted(url)) from None
+            raise DatabaseUnavailableError(_redacted(url)) from None  # the url, no password
+        self._where = _redacted(url)
         self._local = threading.local()
         self.write_lock: WriteLock = PgWriteLock(self._pool)
 
@@ -269,13 +270,16 @@ class PostgresBackend:
         if held is not None:
             yield held
             return
-        with self._pool.connection() as raw:
-            conn = PgConnection(raw)
-            self._local.conn = conn
-            try:
-                yield conn
-            finally:
-                self._local.conn = None
+        try:
+            with self._pool.connection() as raw:
+                conn = PgConnection(raw)
+                self._local.conn = conn
+                try:
+                    yield conn
+                finally:
+                    self._local.conn = None
+        except (psycopg.OperationalError, PoolTimeout) as exc:  # the server is gone or full
+            raise DatabaseUnavailableError(self._where) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

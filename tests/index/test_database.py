@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from index.errors import DatabaseUnavailableError
-from index.postgres import PostgresBackend, translate
+from index.postgres import PostgresBackend, _redacted, translate
 from index.registry import Registry
 from index.settings import Settings
 
@@ -143,5 +143,31 @@ def test_an_unreachable_postgresql_is_a_clear_error(tmp_path: Path) -> None:
     url = f"postgresql://newsbot@/none?host={tmp_path}"  # no server listens there
     with pytest.raises(DatabaseUnavailableError) as raised:
         PostgresBackend(url, connect_timeout=1.0)
-    assert "cannot connect to the database" in str(raised.value)
+    assert "is unavailable" in str(raised.value)
     assert "unavailable" in raised.value.user_message()
+
+
+def test_a_postgresql_that_goes_away_is_a_clear_error_not_a_crash(
+    tmp_path: Path, database_url: str, postgres_server: object
+) -> None:
+    if not database_url:
+        pytest.skip("PostgreSQL's connections")
+    registry = Registry(tmp_path / "newsbot.db", url=database_url)
+    with registry.read() as db:
+        pid = db.execute("SELECT pg_backend_pid()").fetchone()[0]
+    other = Registry(tmp_path / "newsbot.db", url=database_url)
+    with other.read() as db:  # the connection registry's pool holds is ended under its feet
+        db.execute("SELECT pg_terminate_backend(?)", (pid,))
+    with pytest.raises(DatabaseUnavailableError) as raised:
+        registry.get_meta("anything")
+    assert "is unavailable" in str(raised.value)
+    assert registry.get_meta("samples.due") == "1"  # the pool replaced the broken connection
+
+
+def test_a_database_password_never_reaches_a_message() -> None:
+    assert _redacted("postgresql://bot:s3cret@db.internal:5432/newsbot") == (
+        "postgresql://bot:***@db.internal:5432/newsbot"
+    )
+    assert "s3cret" not in repr(
+        Settings(_env_file=None, database_url="postgresql://bot:s3cret@h/db")
+    )  # type: ignore[call-arg]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     worker_threads: int = Field(4, ge=1, le=32)
     # Shards for AutoShardedBot; None lets Discord recommend (only used past one shard).
     shard_count: int | None = Field(None, ge=1)
+    # The shards this process runs (e.g. 0,1 of 4); empty = all of them. With PostgreSQL and a
+    # Chroma server, one process per shard range shares one state (README "Running at scale").
+    shard_ids: IdList = Field(default_factory=list)
 
     # Discord API and gateway base URLs: unset means Discord itself. Set them to route REST calls
     # through a proxy (e.g. nirn-proxy) or, in tests, to a local Discord emulator.
@@ -134,7 +137,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "guild_ids", "moderator_role_ids", "operator_guild_ids", "mention_channel_ids",
-        mode="before",
+        "shard_ids", mode="before",
     )  # fmt: skip
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -151,6 +154,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part for part in value.replace(" ", "").split(",") if part]
         return value
+
+    @model_validator(mode="after")
+    def _shards_in_range(self) -> Settings:
+        """Shard ids need the shard count, and each must be below it."""
+        if not self.shard_ids:
+            return self
+        if self.shard_count is None:
+            raise ValueError("NEWSBOT_SHARD_IDS needs NEWSBOT_SHARD_COUNT (all shards' number)")
+        wrong = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+        if wrong or len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError(
+                f"NEWSBOT_SHARD_IDS must be distinct numbers from 0 to {self.shard_count - 1}"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -177,7 +177,9 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
         messages = digest_messages(digest, role_id)
         leases, name = self.bot.services.leases, f"digest:{service.guild_id}"
         for count, message in enumerate(messages[done:], start=done + 1):
-            await _send(channel, message)
+            # Discord drops a repeat of the nonce: a message another process (or this one,
+            # before a restart) posted without recording it is not posted twice.
+            await _send(channel, message, service.message_nonce(digest, count))
             await self.bot.run_core(service.record_sent, digest, count)
             if not await self.bot.run_core(leases.renew, name):  # too slow: another took over
                 raise LeaseLostError(f"digest of server {service.guild_id} taken over")
@@ -286,9 +288,9 @@ def _payload(message: OutgoingMessage) -> dict[str, Any]:
     return payload
 
 
-async def _send(channel: discord.abc.Messageable, message: OutgoingMessage) -> None:
+async def _send(channel: discord.abc.Messageable, message: OutgoingMessage, nonce: str) -> None:
     """Send one message of the digest."""
-    await channel.send(**_payload(message))
+    await channel.send(nonce=nonce, **_payload(message))
 
 
 async def setup(bot: NewsBot) -> None:

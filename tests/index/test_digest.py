@@ -295,3 +295,21 @@ def test_privately_asked_questions_count_but_are_never_shown(
     digest = service.build(now + timedelta(minutes=1))
     assert digest.question_count == 5
     assert [(q.text, q.count) for q in digest.top_questions] == [("Who won?", 2)]
+
+
+def test_each_digest_message_has_one_nonce_in_every_process(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = _settings(tmp_path)
+    now = _paris(2026, 3, 9, 9, 1)
+    one = DigestService(Registry(tmp_path / "db.sqlite", url=database_url), settings, guild_id=7)
+    other = DigestService(Registry(tmp_path / "db.sqlite", url=database_url), settings, guild_id=7)
+    digest = one.build(now)
+    nonces = [one.message_nonce(digest, n) for n in (1, 2)]
+    assert nonces == [other.message_nonce(digest, n) for n in (1, 2)]  # another process: same
+    assert nonces[0] != nonces[1] and all(len(n) <= 25 for n in nonces)  # Discord's limit
+    elsewhere = DigestService(Registry(tmp_path / "db.sqlite", url=database_url), settings,
+                              guild_id=8)  # fmt: skip
+    assert elsewhere.message_nonce(digest, 1) not in nonces
+    one.mark_posted(digest)  # the next period's messages are new messages
+    assert one.message_nonce(one.build(now + timedelta(days=7)), 1) not in nonces

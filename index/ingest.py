@@ -86,7 +86,11 @@ class Ingestor:
         seen: set[str] = set()
         # Writing a batch to Chroma and SQLite overlaps with encoding the next one; one write is
         # in flight at most, in order. Stories stay pending until written, so a crash is safe.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-write") as writer:
+        # One session for all batches: no other process's batch lands between two of ours.
+        with (
+            self.guard.session(),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-write") as writer,
+        ):
             previous: Future[None] | None = None
 
             def flush(prepared: list[_Prepared]) -> None:

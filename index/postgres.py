@@ -209,9 +209,37 @@ class PgWriteLock(WriteLock):
         super().__init__(None)
         self._pool = pool
         self._conn: psycopg.Connection[Any] | None = None
+        self._session_conn: psycopg.Connection[Any] | None = None
+
+    @contextmanager
+    def session(self, timeout: float | None = None) -> Iterator[None]:
+        """Keep other processes from writing until the block ends, between batches too."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._session_guard:
+            if self._sessions == 0:
+                self._session_conn = self._advisory(deadline)
+            self._sessions += 1
+        try:
+            yield
+        finally:
+            with self._session_guard:
+                self._sessions -= 1
+                if self._sessions == 0:
+                    conn, self._session_conn = self._session_conn, None
+                    self._release(conn)
 
     def _lock_file(self, deadline: float | None) -> None:
-        """Take the advisory lock, waiting until `deadline` (monotonic seconds) at most."""
+        """Take the advisory lock, unless this process's session holds it already."""
+        if self._session_conn is None:
+            self._conn = self._advisory(deadline)
+
+    def _unlock_file(self) -> None:
+        """Release the advisory lock and give its connection back."""
+        conn, self._conn = self._conn, None
+        self._release(conn)
+
+    def _advisory(self, deadline: float | None) -> psycopg.Connection[Any]:
+        """Take the advisory lock on a pool connection, waiting until `deadline` at most."""
         try:
             conn = self._pool.getconn()
         except (psycopg.Error, PoolClosed, PoolTimeout) as exc:  # as an unusable lock file would
@@ -224,11 +252,10 @@ class PgWriteLock(WriteLock):
         except BaseException:
             self._pool.putconn(conn)
             raise
-        self._conn = conn
+        return conn
 
-    def _unlock_file(self) -> None:
-        """Release the advisory lock and give its connection back."""
-        conn, self._conn = self._conn, None
+    def _release(self, conn: psycopg.Connection[Any] | None) -> None:
+        """Release the advisory lock held on `conn` and give the connection back."""
         if conn is None:
             return
         try:

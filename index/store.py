@@ -140,7 +140,7 @@ class ChromaStore:
 
     @property
     def embedded(self) -> bool:
-        """Tell whether the vectors live in this data directory (not on a Chroma server)."""
+        """Tell whether this is the embedded Chroma (one writing process at a time)."""
         return self._embedded
 
     @property

@@ -7,7 +7,8 @@ import json
 import logging
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,8 @@ from newsbot.maintenance import MAINTENANCE_COMMANDS, add_maintenance_commands
 from newsbot.migrate_cli import MIGRATE_COMMANDS, add_migrate_command
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from index.services import Services
     from index.settings import Settings
 
@@ -226,11 +229,28 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             line = f"{counts['n']} processed · {outcome}: {origin}"
             bar.update(task, description=escape(line))
 
-        report = services.stories.ingest_sources(
-            args.sources, library=_library(args), added_by=args.by, progress=progress
-        )
+        with _one_writer(services, console):
+            report = services.stories.ingest_sources(
+                args.sources, library=_library(args), added_by=args.by, progress=progress
+            )
     _print_report(report)
     return 0 if report.ok else 1
+
+
+@contextmanager
+def _one_writer(services: Services, console: Console) -> Iterator[None]:
+    """Hold the data directory for this run, saying so if another process is writing to it."""
+    guard = services.ingestor.guard
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(guard.session(timeout=0.2))
+        except TimeoutError:
+            console.print(
+                "newsbot: another process is writing to this data directory; waiting for it "
+                "to finish (several writers at once need a Chroma server: NEWSBOT_CHROMA_HOST)"
+            )
+            stack.enter_context(guard.session())
+        yield
 
 
 def _print_report(report: object) -> None:

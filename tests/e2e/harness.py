@@ -253,3 +253,15 @@ def launch(
     finally:
         code = harness.bot.stop()
         print(f"--- newsbot run exited with {code}; its logs:\n{harness.logs()}")
+
+
+def rendered(body: dict[str, Any]) -> str:
+    """Return every string of a recorded message that Discord renders."""
+    parts = [body.get("content") or ""]
+    for embed in body.get("embeds") or []:
+        parts += [embed.get("title") or "", embed.get("description") or ""]
+        parts += [(embed.get("footer") or {}).get("text") or ""]
+        parts += [(embed.get("author") or {}).get("name") or ""]
+        for item in embed.get("fields") or []:
+            parts += [item.get("name") or "", item.get("value") or ""]
+    return "\n".join(parts)

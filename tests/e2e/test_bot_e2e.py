@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import time
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -41,6 +40,7 @@ from tests.e2e.harness import (
     describe,
     embeds,
     pings_nobody,
+    rendered,
 )
 from tests.reliability.test_inert_links import live_links
 
@@ -187,31 +187,19 @@ def test_weekly_digest_is_posted_once_when_its_time_comes(harness: Harness) -> N
     assert not harness.rejected(since), describe(harness.rejected(since))
 
 
-def _rendered(body: dict[str, Any]) -> str:
-    """Return every string of a recorded message that Discord renders."""
-    parts = [body.get("content") or ""]
-    for embed in body.get("embeds") or []:
-        parts += [embed.get("title") or "", embed.get("description") or ""]
-        parts += [(embed.get("footer") or {}).get("text") or ""]
-        parts += [(embed.get("author") or {}).get("name") or ""]
-        for field in embed.get("fields") or []:
-            parts += [field.get("name") or "", field.get("value") or ""]
-    return "\n".join(parts)
-
-
 def test_links_in_a_story_and_a_question_are_never_live(harness: Harness) -> None:
     since = time.monotonic()
     url = f"{harness.site.base}{LINKY_PATH}"
     added = harness.emulator.slash("story", MODERATOR, {"url": url}, sub="add")
     preview = harness.answer(added)
-    assert preview.status == 200 and "Quokka" in _rendered(preview.body), preview.note
+    assert preview.status == 200 and "Quokka" in rendered(preview.body), preview.note
     question = f"Do quokka robots deliver mail in Perth? {LINKY_LINKS[0]} {LINKY_LINKS[1]}"
     answer = harness.answer(harness.ask(question))
     message_id = harness.emulator.say(harness.member(), f"<@{APP_ID}> {question}")
     (reply,) = wait_for(lambda: harness.posts(GENERAL_CHANNEL_ID, since), 30, "a reply")
     assert int(reply.body["message_reference"]["message_id"]) == message_id
     for call in (preview, answer, reply):
-        shown = _rendered(call.body)
+        shown = rendered(call.body)
         assert "evil" in shown and f"<{LINKY_SOURCE}>" in shown, shown  # quoted; source live
         assert live_links(shown, frozenset({LINKY_SOURCE})) == [], shown
         assert {e.get("url") for e in embeds(call)} <= {None, LINKY_SOURCE}

@@ -13,15 +13,23 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from tests.e2e.articles import FINE_PATH, FINE_TITLE, FRESH_PATH
+from tests.e2e.articles import (
+    FINE_PATH,
+    FINE_TITLE,
+    FRESH_PATH,
+    LINKY_LINKS,
+    LINKY_PATH,
+    LINKY_SOURCE,
+)
 from tests.e2e.emulator import Emulator
 from tests.e2e.emulator.interactions import Tracked
 from tests.e2e.emulator.recorder import Call, wait_for
-from tests.e2e.emulator.world import GENERAL_CHANNEL_ID, MODERATOR, Person
+from tests.e2e.emulator.world import DIGEST_CHANNEL_ID, GENERAL_CHANNEL_ID, MODERATOR, Person
 from tests.e2e.harness import (
     ACK_DEADLINE,
     EPHEMERAL,
@@ -32,8 +40,10 @@ from tests.e2e.harness import (
     embeds,
     launch,
     pings_nobody,
+    rendered,
 )
 from tests.index.httpserver import Server
+from tests.reliability.test_inert_links import live_links
 
 pytestmark = pytest.mark.e2e
 
@@ -320,6 +330,69 @@ def test_a_reason_form_opened_before_a_restart_can_still_be_submitted(
     while stored_votes(harness, shared.question_id) == before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert stored_votes(harness, shared.question_id) == [*before, (0, reason)]
+
+
+# -- links inside stories, questions and reasons ---------------------------------------------------
+
+
+def _inert(call: Call, *, pings: bool = False) -> str:
+    """Check a recorded message shows no live link but its story's <source>; return its text.
+
+    Only a posted digest may ping (its opt-in role): `pings` allows that and nothing else.
+    """
+    assert call.status == 200, call.note
+    shown = rendered(call.body)
+    assert live_links(shown, frozenset({LINKY_SOURCE})) == [], shown
+    assert {e.get("url") for e in embeds(call)} <= {None, LINKY_SOURCE}
+    mentions = call.body["allowed_mentions"]
+    assert pings_nobody(call.body) or (
+        pings and mentions["parse"] == [] and not mentions.get("users")
+    )
+    return shown
+
+
+def test_links_are_never_live_in_follow_news_refusals_lists_info_feedback_or_digests(
+    harness: Harness,
+) -> None:
+    since = time.monotonic()
+    links = " ".join(LINKY_LINKS)
+    question = f"Do quokka robots deliver mail in Perth? {links}"
+    person = harness.member()
+    assert "evil" in _inert(follow(harness, person, question))  # a refusal: no story yet
+    refusal = harness.answer(harness.ask(f"Who won the 1950 chess olympiad? {links}"))
+    assert "evil" in _inert(refusal) and "not covered" in rendered(refusal.body)
+
+    assert "evil" in _inert(add_story(harness, LINKY_PATH))
+    (news,) = wait_for(lambda: harness.dms(person.user_id, since), DELIVERY_TIMEOUT, "a DM")
+    assert "Quokka" in _inert(news) and f"<{LINKY_SOURCE}>" in rendered(news.body)
+
+    answer = harness.answer(harness.ask(question))
+    assert "Quokka" in _inert(answer)
+    message = harness.message(answer)
+    down = next(b for b in buttons(message) if b["custom_id"].endswith(":down"))
+    clicked = harness.emulator.click(harness.member(), int(message["id"]), down["custom_id"])
+    assert harness.acked(clicked)["type"] == 9 and clicked.modal is not None
+    (reason_input,) = text_inputs(clicked.modal)
+    reason = f"Spam, see {links}"
+    submitted = harness.emulator.submit_modal(clicked, {reason_input["custom_id"]: reason})
+    _inert(harness.answer(submitted))
+
+    (story_id,) = query(harness, "SELECT id FROM articles WHERE url = ?", LINKY_SOURCE)[0]
+    # The bot's clock stands still in this module: a digest covers [last run, now), so move on.
+    harness.set_clock(harness.slot - timedelta(minutes=30))
+    for name, sub, options in (
+        ("feedback", None, {}),
+        ("story", "list", {}),
+        ("story", "info", {"story": story_id}),
+        ("digest", "preview", {}),
+    ):
+        reply = harness.answer(harness.emulator.slash(name, MODERATOR, options, sub=sub))
+        assert "uokka" in _inert(reply), (name, sub)  # the story (or its question) is shown
+    posted = harness.emulator.slash("digest", MODERATOR, sub="post")
+    harness.answer(posted)
+    (digest,) = wait_for(lambda: harness.posts(DIGEST_CHANNEL_ID, since), 15, "the digest")
+    assert "uokka" in _inert(digest, pings=True)
+    assert not harness.rejected(since), describe(harness.rejected(since))
 
 
 def test_the_session_logged_no_errors_and_sigterm_exits_0(harness: Harness) -> None:

@@ -171,3 +171,17 @@ def test_a_database_password_never_reaches_a_message() -> None:
     assert "s3cret" not in repr(
         Settings(_env_file=None, database_url="postgresql://bot:s3cret@h/db")
     )  # type: ignore[call-arg]
+
+
+def test_a_write_session_keeps_other_processes_out_between_its_batches(
+    tmp_path: Path, database_url: str
+) -> None:
+    mine = Registry(tmp_path / "newsbot.db", url=database_url)
+    other = Registry(tmp_path / "newsbot.db", url=database_url)  # as another process
+    with mine.write_lock.session(timeout=1.0):
+        with mine.write_lock.hold(timeout=0.2):  # this process's own batches go on
+            pass
+        with pytest.raises(TimeoutError), other.write_lock.hold(timeout=0.2):
+            pass
+    with other.write_lock.hold(timeout=1.0):  # free once the session ends
+        pass

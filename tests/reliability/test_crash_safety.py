@@ -148,9 +148,9 @@ def test_a_starting_process_never_rolls_back_a_live_writer(
         open_services(data).close()
         starts += 1
     assert f"added={STORIES} failed=0" in worker.finish()
-    # Each start now waits for the writer's batch and self-queries a sample of vectors, so on a
-    # loaded machine only two may fit into the run; two starts still overlap the live writer.
-    assert starts >= 2
+    # The writer holds the data directory for its whole run (one session), so a start made
+    # while it runs waits for the run's end (or postpones repair): at least one overlapped it.
+    assert starts >= 1
     services = open_services(data)
     opened.append(services)
     state = check_consistent(services)

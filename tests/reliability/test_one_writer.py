@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from index.registry import Registry
@@ -24,7 +25,6 @@ from tests.reliability.crashkit import (
 from tests.reliability.vectorcheck import unreadable_and_unfound
 
 STORIES = 200  # per process, as in the issue's probe
-TOLERANCE = 0.003  # share of vectors approximate search may miss in their own top 10
 ENV = {
     "NEWSBOT_CHUNK_SIZE": "40",
     "NEWSBOT_CHUNK_OVERLAP": "0",
@@ -61,9 +61,11 @@ def test_two_concurrent_ingests_lose_no_vector(tmp_path: Path) -> None:
     stored, unreadable, unfound = unreadable_and_unfound(data / "chroma")
     assert stored == chunks > 1000  # past the point where Chroma persists its search index
     assert unreadable == [], f"{len(unreadable)} of {stored} vectors unreadable"
-    # HNSW search is approximate: on these look-alike generated stories a sequential run also
-    # leaves a few vectors (up to ~0.1%) outside their own top 10; the bug lost 7.7% outright.
-    assert len(unfound) <= stored * TOLERANCE, f"{len(unfound)} of {stored} not found by themselves"
+    # Batches of the two runs used to interleave, and embedded Chroma then lost 2-3 vectors of
+    # 3,600 from its search index (readable, never found); one run at a time loses none.
+    assert unfound == [], f"{len(unfound)} of {stored} not found by themselves"
+    waited = [err for _, err in results if "another process is writing" in err]
+    assert len(waited) <= 1  # the second (if it came while the first wrote) said it waited
 
 
 def test_a_running_process_and_a_cli_ingest_share_the_index(tmp_path: Path) -> None:
@@ -86,5 +88,48 @@ def test_a_running_process_and_a_cli_ingest_share_the_index(tmp_path: Path) -> N
     finally:
         bot.close()
     stored, unreadable, unfound = unreadable_and_unfound(data / "chroma")
-    assert (stored, unreadable) == (chunks, [])
-    assert len(unfound) <= stored * TOLERANCE, unfound
+    assert (stored, unreadable, unfound) == (chunks, [], [])
+
+
+def test_an_ingest_waits_for_another_processs_whole_run(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    make_template(data)
+    holder = subprocess.Popen(  # another process in the middle of a multi-batch run
+        [sys.executable, "-c", _HOLD_SESSION, str(data / "newsbot.db")],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    assert holder.stdin is not None and holder.stdout is not None
+    assert holder.stdout.readline().strip() == "holding"
+    proc = _ingest(data, write_stories(tmp_path / "cli.jsonl", 3, sentences=5))
+    assert proc.stderr is not None
+    said = [proc.stderr.readline() for _ in range(2)]  # "repair postponed", then the wait
+    assert "another process is writing to this data directory; waiting" in said[-1], said
+    registry = Registry(data / "newsbot.db")
+    try:
+        before = registry.count_articles()
+        time.sleep(1)
+        assert registry.count_articles() == before  # nothing written while the other runs
+    finally:
+        registry.close()
+    holder.stdin.close()  # the other run ends
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, f"{out}\n{err}"
+    assert holder.wait(timeout=30) == 0
+    registry = Registry(data / "newsbot.db")
+    try:
+        assert registry.count_articles() == before + 3
+    finally:
+        registry.close()
+
+
+# Hold the write session of a data directory until stdin closes, as a running ingest would.
+_HOLD_SESSION = """
+import sys
+from pathlib import Path
+from index.locking import WriteLock
+lock = WriteLock(Path(sys.argv[1] + ".lock"))
+with lock.session():
+    print("holding", flush=True)
+    sys.stdin.read()
+"""

@@ -27,6 +27,7 @@ EXTENSIONS = (
     "bot.cogs.feedback",
     "bot.cogs.follow",
     "bot.cogs.settings",
+    "bot.cogs.feeds",
 )
 
 P = ParamSpec("P")

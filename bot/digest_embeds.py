@@ -10,6 +10,7 @@ import discord
 from bot import limits
 from bot.text import fit_lines, link, member_text, safe, truncate, when
 from index.digest import Digest, DigestStory
+from index.present import also_reported_line
 
 COLOUR = discord.Colour.gold()
 EMPTY_NOTE = "No new stories were added since the last digest."
@@ -46,6 +47,9 @@ def story_field(story: DigestStory) -> tuple[str, str]:
         lines.append(safe(story.summary, _SUMMARY_CHARS))
     if story.key_question:
         lines.append(f"**Key question:** {safe(story.key_question, _QUESTION_CHARS)}")
+    others = also_reported_line(story.also_reported, lambda n: safe(n, 100), link)
+    if others:
+        lines.append(others[0].upper() + others[1:])
     return name, truncate("\n".join(lines), limits.FIELD_VALUE)
 
 

@@ -9,9 +9,20 @@ from typing import Literal
 import discord
 
 from bot import limits
-from bot.text import escape_text, fit_lines, link, pages_needed, safe, safe_url, truncate, when
+from bot.text import (
+    escape_text,
+    fit_lines,
+    link,
+    one_line,
+    pages_needed,
+    safe,
+    safe_url,
+    truncate,
+    when,
+)
 from index.models import Answer, Article, Citation, Provenance
 from index.present import (
+    also_reported_line,
     disagreement_line,
     disputed_mark,
     embolden,
@@ -47,7 +58,9 @@ def citation_line(c: Citation) -> str:
     source = safe(c.source, PUBLISHER_CHARS, "publisher not stated")
     line = f"[{c.n}] **{title}** — {source}, {when(c.published)} — {link(c.url)}"
     note = provenance_note(c.provenance)
-    return f"{line}\n    ↳ {escape_text(note)}" if note else line
+    line = f"{line}\n    ↳ {escape_text(note)}" if note else line
+    others = also_reported_line(c.also_reported, lambda n: safe(n, PUBLISHER_CHARS), link)
+    return f"{line}\n    ↳ {others}" if others else line
 
 
 def answer_text(answer: Answer) -> str:
@@ -95,6 +108,8 @@ def answer_embed(answer: Answer) -> discord.Embed:
     as_of = f" As of {when(answer.as_of)}." if answer.as_of else ""
     if answer.stale_days:
         as_of += f" The newest story cited is {answer.stale_days} days old."
+    if answer.follows_up:  # footers render no Markdown and ping no one: the text as typed
+        as_of += f" Read as a follow-up to: {truncate(one_line(answer.follows_up), 120)}"
     return embed.set_footer(text=FOOTER + as_of)
 
 

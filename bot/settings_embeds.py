@@ -9,7 +9,7 @@ import discord
 from bot.text import truncate
 from index.settings import Settings
 
-_CHANNELS = frozenset({"digest_channel_id", "mention_channel_ids"})
+_CHANNELS = frozenset({"digest_channel_id", "mention_channel_ids", "thread_channel_ids"})
 _ROLES = frozenset({"digest_role_id", "moderator_role_ids"})
 FIELD_VALUE_MAX = 1024  # Discord's limit per embed field value
 

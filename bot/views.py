@@ -257,6 +257,16 @@ async def submit_vote(
     )
 
 
+async def served(interaction: Inter) -> bool:
+    """Return True in a server newsbot serves; elsewhere say so privately (for components,
+    which skip the command tree's check)."""
+    bot: NewsBot = interaction.client
+    if guild_served(interaction.guild_id, bot.settings.guild_ids):
+        return True
+    await report_error(interaction, GuildNotServed())
+    return False
+
+
 class FeedbackButton(discord.ui.DynamicItem[Button], template=FEEDBACK_TEMPLATE):
     """👍 records at once; 👎 asks what was wrong first. Anyone in the server may vote."""
 
@@ -280,11 +290,7 @@ class FeedbackButton(discord.ui.DynamicItem[Button], template=FEEDBACK_TEMPLATE)
 
     async def interaction_check(self, interaction: Inter, /) -> bool:
         """Refuse servers newsbot does not serve (components skip the command tree's check)."""
-        bot: NewsBot = interaction.client
-        if guild_served(interaction.guild_id, bot.settings.guild_ids):
-            return True
-        await report_error(interaction, GuildNotServed())
-        return False
+        return await served(interaction)
 
     async def callback(self, interaction: Inter) -> None:
         """Record a 👍, or open the "what was wrong?" form for a 👎."""

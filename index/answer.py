@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
 from index.aliases import Aliases
+from index.conversation import FollowUp, speaks_of, thread_first
 from index.disagree import Quoted, find_disagreements, shared_subject
 from index.errors import InvalidQuestionError
 from index.excerpts import profile
@@ -112,20 +113,20 @@ class Answerer:
         *,
         today: date | None = None,
         libraries: Sequence[int] | None = None,
+        follow_up: FollowUp | None = None,
     ) -> Answer:
         """Answer from the libraries' stories (None: all) with up to `max_excerpts` verbatim
-        excerpts and numbered sources, or refuse."""
+        excerpts and numbered sources, or refuse; a thread's follow-up retrieves with its
+        context (index/conversation.py)."""
         s = self._settings
         question = clean_question(question, s.max_question_chars)
-        # Asked as the stories name things ("the Facebook parent" -> "Meta"); shown as typed.
-        asked = self._aliases.rewrite(question) if s.learned_aliases else question
-        qvec = self._retriever.embed_question(asked)
-        hits = self._hits(asked, qvec, today, libraries)
+        asked, qvec, hits, prior = self._retrieve(question, follow_up, today, libraries)
         if not hits:
             return Answer(question=question, refused=True)
         rows = self._registry.sentences_for([h.chunk_id for h in hits])
         key_answer, key_score = self._key_question_match(asked, hits, rows, qvec)
         candidates = self._candidates(hits, today, *self._features(asked, hits, rows, qvec, today))
+        candidates = thread_first(candidates, prior)
         best = max([key_score] + [c.evidence for c in candidates])
         if best < s.refusal_threshold:
             return self._refusal(question, hits, best)
@@ -138,6 +139,35 @@ class Answerer:
         )
         answer = replace(self._compose(asked, self._newer_first(chosen), best), question=question)
         return replace(answer, stale_days=_stale_days(answer, question, today))
+
+    def _retrieve(
+        self,
+        question: str,
+        follow_up: FollowUp | None,
+        today: date | None,
+        libraries: Sequence[int] | None,
+    ) -> tuple[str, np.ndarray, list[Hit], frozenset[str]]:
+        """Return the question as ranked, its vector, its hits and the thread's stories.
+
+        A follow-up that refers back is retrieved with its thread's salient words, the stories
+        the thread cited preferred (index/conversation.py); its sentences are ranked on the
+        question as typed, so "Which companies?" still asks for companies.
+        """
+        # Asked as the stories name things ("the Facebook parent" -> "Meta").
+        asked = self._aliases.rewrite(question) if self._settings.learned_aliases else question
+        qvec = self._retriever.embed_question(asked)
+        if follow_up is None or not follow_up.refers_back:
+            return asked, qvec, self._hits(asked, qvec, today, libraries), frozenset()
+        query = plain_line(follow_up.query)
+        query = self._aliases.rewrite(query) if self._settings.learned_aliases else query
+        # Only the thread's stories that speak of what the follow-up asks are preferred: "what
+        # did nvidia sell?" after a thread about writers is not about the writers' story.
+        texts = {aid: self._registry.get_article(aid) for aid in follow_up.prior}
+        prior = frozenset(
+            aid for aid, a in texts.items() if a is not None and speaks_of(a.text, question)
+        )
+        hits = self._hits(query, self._retriever.embed_question(query), today, libraries, prior)
+        return asked, qvec, hits, prior
 
     def _passes(self, cand: Candidate, chosen: list[Candidate]) -> bool:
         """Return True when an excerpt after the first answers well enough to be quoted: on its
@@ -175,11 +205,12 @@ class Answerer:
         qvec: np.ndarray,
         today: date | None,
         libraries: Sequence[int] | None = None,
+        prior: Collection[str] = (),
     ) -> list[Hit]:
         """Return the libraries' top_k chunks, plus the best of stories the top_k left out."""
         k = self._settings.top_k
         hits = self._retriever.search(
-            question, 2 * k, vector=qvec, today=today, libraries=libraries
+            question, 2 * k, vector=qvec, today=today, libraries=libraries, prior=prior
         )
         kept = hits[:k]
         seen = {h.article_id for h in kept}

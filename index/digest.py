@@ -6,7 +6,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from difflib import SequenceMatcher
 from zoneinfo import ZoneInfo
@@ -15,10 +15,11 @@ from index import feedback
 from index.answer import Answerer
 from index.clock import Clock, utc_now
 from index.embed import Embedder
+from index.feeds.corroboration import Corroboration, DatedStory, group_by_event, other_outlets
 from index.gaps import MemoEncoder, NowAnswered, Unanswered, coverage, normalize_question
 from index.gaps import same_numbers as _same_numbers
 from index.library import Libraries
-from index.models import Answer, Article
+from index.models import Answer, Article, Outlet
 from index.registry import Registry
 from index.settings import Settings
 
@@ -110,6 +111,7 @@ class DigestStory:
     url: str | None
     summary: str | None
     key_question: str | None
+    also_reported: tuple[Outlet, ...] = ()  # the same event by other publishers, listed once
 
     @classmethod
     def from_article(cls, article: Article) -> DigestStory:
@@ -153,6 +155,17 @@ class Digest:
         """Return True when the period brought nothing to post: no new story and no question
         moderators should act on (so `NEWSBOT_DIGEST_EMPTY=skip` never drops coverage gaps)."""
         return not (self.stories or self.unanswered or self.now_answered)
+
+
+def _dated(s: DigestStory) -> DatedStory | None:
+    """Return a digest entry as corroboration reads it (None: undated)."""
+    return DatedStory(s.article_id, s.title, s.source, s.url, s.published) if s.published else None
+
+
+def _outlets(lead: DigestStory, others: Sequence[DigestStory]) -> tuple[Outlet, ...]:
+    """Return the other publishers of a listed story's event."""
+    return other_outlets(lead.source, [Outlet(s.source or "", s.title, s.url, s.article_id)
+                                       for s in others])  # fmt: skip
 
 
 def one_line_summary(article: Article) -> str | None:
@@ -218,6 +231,7 @@ def build_digest(
     unanswered: Sequence[Unanswered] = (),
     now_answered: Sequence[NowAnswered] = (),
     private_count: int = 0,
+    corroboration: Corroboration | None = None,
 ) -> Digest:
     """Return the digest of the stories and questions of a period.
 
@@ -225,11 +239,15 @@ def build_digest(
     privately count towards the total but are never shown.
     """
     newest_first = sorted(articles, key=lambda a: (a.added_at or end, a.id), reverse=True)
+    stories = [DigestStory.from_article(a) for a in newest_first]
+    if corroboration is not None:  # one entry per event, naming the other outlets
+        stories = [replace(lead, also_reported=_outlets(lead, others))
+                   for lead, others in group_by_event(stories, _dated, corroboration)]  # fmt: skip
     return Digest(
         start=start.astimezone(UTC),
         end=end.astimezone(UTC),
         timezone=tz,
-        stories=tuple(DigestStory.from_article(a) for a in newest_first),
+        stories=tuple(stories),
         question_count=len(questions) + private_count,
         top_questions=tuple(most_asked(questions)),
         unanswered=tuple(unanswered),
@@ -256,8 +274,10 @@ class DigestService:
         answerer: Answerer | None = None,
         guild_id: int | None = None,
         libraries: Libraries | None = None,
+        corroboration: Corroboration | None = None,
     ) -> None:
         self._registry = registry
+        self._corroboration = corroboration
         self._settings = settings
         self._embedder = embedder
         self._answerer = answerer
@@ -349,7 +369,7 @@ class DigestService:
         return build_digest(
             articles, public, start, end, self._settings.digest_timezone,
             unanswered=unanswered, now_answered=now_answered,
-            private_count=len(current) - len(public),
+            private_count=len(current) - len(public), corroboration=self._corroboration,
         )  # fmt: skip
 
     def _reasker(self, end: datetime) -> Callable[[str], Answer] | None:

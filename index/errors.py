@@ -110,6 +110,27 @@ class StoreDamagedError(NewsbotError):
         self.fix = fix
 
 
+class FeedError(NewsbotError):
+    """A feed cannot be subscribed to, read or changed as asked; nothing was changed."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+    def user_message(self) -> str:
+        """Return the reason with the feed it concerns."""
+        return f"Feed {self.url}: {self.reason}"
+
+
+class FeedNotFoundError(NewsbotError):
+    """No feed of the given libraries has the given id."""
+
+    def __init__(self, feed_id: int) -> None:
+        super().__init__(f"No feed with id {feed_id} is subscribed here.")
+        self.feed_id = feed_id
+
+
 class LeaseBusyError(NewsbotError):
     """Another bot process holds the lease on this work (e.g. it is posting this digest)."""
 

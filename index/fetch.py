@@ -9,7 +9,8 @@ import re
 import socket
 import time
 import zlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -22,9 +23,15 @@ log = logging.getLogger(__name__)
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 DEFAULT_CONTENT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+# What a feed may be served as: servers label RSS and Atom all of these ways.
+FEED_CONTENT_TYPES = frozenset({
+    "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
+    "text/xml", "text/html", "text/plain",
+})  # fmt: skip
 USER_AGENT = "newsbot/0.1 (+self-hosted Discord news bot)"
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_CONDITIONAL_HEADERS = frozenset({"If-None-Match", "If-Modified-Since"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # inet_aton() and so getaddrinfo() read these as IPv4 addresses: 2130706433, 0x7f000001,
 # 0177.0.0.1, 127.1 all mean 127.0.0.1. Nobody writes a real link that way, so refuse them.
@@ -61,6 +68,10 @@ class FetchedPage:
     charset: str | None
     body: bytes
     text: str
+    # Validators for a later conditional request (feeds); status 304 has an empty body.
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = field(default=False)
 
 
 @dataclass(frozen=True)
@@ -76,8 +87,13 @@ class _Target:
         return self.url.copy_with(host=str(self.address))
 
 
-def fetch_url(url: str, policy: FetchPolicy) -> FetchedPage:
-    """Download a public web page, following and re-checking at most max_redirects redirects."""
+def fetch_url(
+    url: str, policy: FetchPolicy, conditional: Mapping[str, str] | None = None
+) -> FetchedPage:
+    """Download a public web page, following and re-checking at most max_redirects redirects.
+
+    `conditional` holds If-None-Match / If-Modified-Since; a 304 then returns not_modified.
+    """
     deadline = time.monotonic() + policy.timeout_s
     current = url
     secure = False
@@ -87,7 +103,7 @@ def fetch_url(url: str, policy: FetchPolicy) -> FetchedPage:
             if secure and target.url.scheme != "https":
                 raise FetchError(url, "refused: the page redirects from https to plain http")
             secure = target.url.scheme == "https"
-            result = _get(target, policy, deadline, origin=url)
+            result = _get(target, policy, deadline, url, conditional or {})
             if isinstance(result, FetchedPage):
                 return result
             log.debug("redirect from %s to %s", current, result)
@@ -207,7 +223,13 @@ def _category(address: IPAddress) -> str | None:
     return None
 
 
-def _get(target: _Target, policy: FetchPolicy, deadline: float, origin: str) -> FetchedPage | str:
+def _get(
+    target: _Target,
+    policy: FetchPolicy,
+    deadline: float,
+    origin: str,
+    conditional: Mapping[str, str],
+) -> FetchedPage | str:
     """Request one hop; return the page, or the absolute URL a redirect points to."""
     left = remaining(deadline)
     # No second DNS lookup can rebind: the request goes to the checked IP literal, while the
@@ -218,6 +240,7 @@ def _get(target: _Target, policy: FetchPolicy, deadline: float, origin: str) -> 
         "User-Agent": policy.user_agent,
         "Accept": ", ".join(sorted(policy.allowed_content_types)),
         "Accept-Encoding": "gzip",  # decoded below with a size cap; others are refused
+        **{k: v for k, v in conditional.items() if k in _CONDITIONAL_HEADERS},
     }
     extensions = {"sni_hostname": target.host} if target.url.scheme == "https" else {}
     # trust_env=False: no proxy variables or .netrc credentials may redirect or decorate us.
@@ -233,22 +256,39 @@ def _get(target: _Target, policy: FetchPolicy, deadline: float, origin: str) -> 
                 "GET", target.connect_url(), headers=headers, extensions=extensions
             ) as response,
         ):
-            return _read_response(response, target, policy, deadline, origin)
-    except httpx.TimeoutException as exc:
-        raise FetchError(origin, f"timed out after {policy.timeout_s:g} s") from exc
-    except httpx.ConnectError as exc:
-        raise FetchError(origin, f"could not connect to {target.host}") from exc
-    except httpx.RemoteProtocolError as exc:  # e.g. a malformed Location header
-        raise FetchError(origin, f"{target.host} sent an invalid response") from exc
+            return _read_response(response, target, policy, deadline, origin, bool(conditional))
     except httpx.HTTPError as exc:
-        raise FetchError(origin, f"the download from {target.host} failed") from exc
+        raise _transport_failure(exc, target, policy, deadline, origin) from exc
+
+
+def _transport_failure(
+    exc: httpx.HTTPError, target: _Target, policy: FetchPolicy, deadline: float, origin: str
+) -> FetchError:
+    """Say why a request failed; past the deadline, whatever broke, it is the timeout."""
+    # The deadline cuts sockets off mid-message, which httpx may report as a protocol error
+    # (a body cut short) rather than a timeout, on a loaded machine especially.
+    if isinstance(exc, httpx.TimeoutException) or time.monotonic() >= deadline:
+        return FetchError(origin, f"timed out after {policy.timeout_s:g} s")
+    if isinstance(exc, httpx.ConnectError):
+        return FetchError(origin, f"could not connect to {target.host}")
+    if isinstance(exc, httpx.RemoteProtocolError):  # e.g. a malformed Location header
+        return FetchError(origin, f"{target.host} sent an invalid response")
+    return FetchError(origin, f"the download from {target.host} failed")
 
 
 def _read_response(
-    response: httpx.Response, target: _Target, policy: FetchPolicy, deadline: float, origin: str
+    response: httpx.Response,
+    target: _Target,
+    policy: FetchPolicy,
+    deadline: float,
+    origin: str,
+    conditional: bool = False,
 ) -> FetchedPage | str:
     """Check status, type and size of a response, then read its body."""
     status = response.status_code
+    etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
+    if status == 304 and conditional:  # only a conditional request may be answered "unchanged"
+        return FetchedPage(str(target.url), status, "", None, b"", "", etag, modified, True)
     if status in _REDIRECT_STATUSES:
         location = response.headers.get("location")
         if not location:
@@ -265,7 +305,7 @@ def _read_response(
     body = _read_body(response, policy, deadline, origin)
     charset = _known_charset(response.charset_encoding)
     text = body.decode(charset or "utf-8-sig", errors="replace")
-    return FetchedPage(str(target.url), status, content_type, charset, body, text)
+    return FetchedPage(str(target.url), status, content_type, charset, body, text, etag, modified)
 
 
 def _read_body(

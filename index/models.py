@@ -134,6 +134,16 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class Outlet:
+    """Another publisher's story about the same event as a cited one ("also reported by")."""
+
+    source: str
+    title: str
+    url: str | None
+    article_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Citation:
     """A numbered source of an answer, with the excerpts quoted from it."""
 
@@ -145,6 +155,7 @@ class Citation:
     published: date | None
     excerpts: tuple[str, ...]
     provenance: Provenance = field(default_factory=Provenance)
+    also_reported: tuple[Outlet, ...] = ()  # other publishers' stories of the same event
 
     @property
     def excerpt(self) -> str:
@@ -210,6 +221,8 @@ class Answer:
     stale_days: int | None = None
     # The question log's id for this answer (feedback refers to it); None when not logged.
     question_id: int | None = None
+    # In a thread: the earlier question a follow-up was read with; None when read on its own.
+    follows_up: str | None = None
 
     @property
     def text(self) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from index.models import Answer, Article, Citation, Disagreement, Provenance
+from index.models import Answer, Article, Citation, Disagreement, Outlet, Provenance
 
 
 def _iso(d: date | None) -> str | None:
@@ -50,7 +50,23 @@ def citation_to_dict(c: Citation) -> dict[str, Any]:
         "excerpt": c.excerpt,
         "excerpts": list(c.excerpts),
         **provenance_to_dict(c.provenance),
+        "also_reported": [
+            {"source": o.source, "title": o.title, "url": o.url, "article_id": o.article_id}
+            for o in c.also_reported
+        ],
     }
+
+
+def also_reported_line(
+    outlets: Sequence[Outlet],
+    name: Callable[[str], str] = str,
+    link: Callable[[str | None], str] = lambda url: f"<{url}>" if url else "no link",
+) -> str | None:
+    """Return "also reported by The Verge <link>, Reuters <link>", or None without outlets;
+    `name` and `link` escape for the medium (terminal, Discord)."""
+    if not outlets:
+        return None
+    return "also reported by " + ", ".join(f"{name(o.source)} {link(o.url)}" for o in outlets)
 
 
 def answer_to_dict(a: Answer) -> dict[str, Any]:
@@ -173,6 +189,9 @@ def answer_to_text(a: Answer) -> str:
         note = provenance_note(c.provenance)
         if note:
             lines.append(f"    {note}")
+        others = also_reported_line(c.also_reported)
+        if others:
+            lines.append(f"    {others}")
     if a.disagreements:
         lines += [""] + [disagreement_line(d) for d in a.disagreements]
     if a.as_of:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,7 +19,18 @@ from index.models import Article, Chunk, ReviewStatus
 from index.rows import LoggedQuestion, SentenceRow, article_from_row, article_row
 from index.schema import create_or_upgrade
 
-__all__ = ["LoggedQuestion", "Registry", "SentenceRow"]
+__all__ = ["DatedStory", "LoggedQuestion", "Registry", "SentenceRow"]
+
+
+@dataclass(frozen=True, slots=True)
+class DatedStory:
+    """What corroboration needs of a dated story."""
+
+    id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: date
 
 
 class Registry:
@@ -162,6 +174,27 @@ class Registry:
                 params,
             ).fetchall()
         return [article_from_row(r) for r in rows]
+
+    def dated_stories(
+        self, libraries: Libraries | None, start: date, end: date
+    ) -> list[DatedStory]:
+        """Return the ready, unretracted stories naming a publisher, of the libraries, published
+        from start to end (inclusive; 5,000 at most): id, title, publisher, link and date."""
+        scope, params = _in_libraries(libraries)
+        with self.read() as db:
+            rows = db.execute(
+                "SELECT a.id, a.title, a.source, a.url, a.published, r.status, a.provenance"
+                f" FROM articles a {_REVIEWS} WHERE a.status = 'ready' AND a.published >= ?"
+                f" AND a.published <= ? AND a.source IS NOT NULL{scope}"
+                " ORDER BY a.published, a.id LIMIT 5000",
+                (start.isoformat(), end.isoformat(), *params),
+            ).fetchall()
+        # Retracted ones are left out here, not in SQL: json_extract is SQLite's own.
+        return [
+            DatedStory(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]))
+            for r in rows
+            if (r[5] or json.loads(r[6] or "{}").get("review_status")) != "retracted"
+        ]
 
     def ready_ids(self, article_ids: set[str]) -> set[str]:
         """Return which of the given articles are fully indexed."""
@@ -338,16 +371,30 @@ class Registry:
         *,
         private: bool = False,
         guild_id: int | None = None,
+        thread_id: int | None = None,
     ) -> int:
         """Append a question to the log and return its id (no user names are ever stored)."""
         with self.transaction() as db:
-            cur = db.execute(
+            row = db.execute(
                 "INSERT INTO questions (asked_at, question, refused, article_ids, confidence,"
-                " private, guild_id) VALUES (?,?,?,?,?,?,?) RETURNING id",
+                " private, guild_id, thread_id) VALUES (?,?,?,?,?,?,?,?) RETURNING id",
                 (self._now(), question, int(refused), json.dumps(list(article_ids)), confidence,
-                 int(private), guild_id),
-            )  # fmt: skip
-            return int(cur.fetchone()[0])
+                 int(private), guild_id, thread_id),
+            ).fetchone()  # fmt: skip
+            return int(row[0])
+
+    def thread_questions(
+        self, thread_id: int, guild_id: int, limit: int
+    ) -> list[tuple[str, tuple[str, ...]]]:
+        """Return a thread's last `limit` (question, cited story ids), oldest first: those
+        asked in its server where the thread could see them (none asked privately)."""
+        with self.read() as db:
+            rows = db.execute(
+                "SELECT question, article_ids FROM questions WHERE thread_id = ? AND"
+                " guild_id = ? AND private = 0 ORDER BY id DESC LIMIT ?",
+                (thread_id, guild_id, limit),
+            ).fetchall()
+        return [(r[0], tuple(json.loads(r[1]))) for r in reversed(rows)]
 
     def count_questions(self) -> int:
         """Return how many questions were logged."""

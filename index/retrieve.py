@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -35,6 +35,9 @@ LEXICAL_WEIGHT = 1.0
 HALF_LIFE_DAYS = 90.0
 RECENCY_FLOOR = 0.1
 TIMELY_HALF_LIFE_DAYS = 14.0
+# A follow-up in a thread: chunks of the stories already cited there gain this much fused score
+# (of at most DENSE_WEIGHT + LEXICAL_WEIGHT), enough to win a near tie, not to beat a clear match.
+THREAD_PRIOR = 0.25
 _TIMELY = re.compile(
     r"\b(this|last|past) (week|month|weekend|year)\b|\b(latest|recent(ly)?|now|today|currently|"
     r"yesterday|newest)\b",
@@ -93,9 +96,11 @@ class Retriever:
         vector: np.ndarray | None = None,
         today: date | None = None,
         libraries: Sequence[int] | None = None,
+        prior: Collection[str] = (),
     ) -> list[Hit]:
         """Return up to k hits, best first, from citable ready stories not newer than `today`,
-        of the given libraries only (None: every library)."""
+        of the given libraries only (None: every library); stories in `prior` (cited earlier in
+        a thread) get THREAD_PRIOR."""
         # A fixed candidate pool per retriever, so fused scores do not depend on k.
         pool = max(k, CANDIDATE_POOL)
         retracted = self._retracted_chunks()
@@ -130,7 +135,7 @@ class Retriever:
             published = dates.get(row[0])
             if today and published and published > today + timedelta(days=1):
                 continue  # as of `today`, this story did not exist yet
-            score = c.fused
+            score = c.fused + (THREAD_PRIOR if row[0] in prior else 0.0)
             if today:
                 score *= recency_weight(published, today, half_life, floor)
             scored.append((score, c, row))

@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS questions (
     article_ids TEXT NOT NULL DEFAULT '[]',
     confidence REAL,
     private INTEGER NOT NULL DEFAULT 0,  -- asked with /ask private: never shown in the digest
-    guild_id INTEGER  -- the server it was asked in; NULL for the CLI and older versions
+    guild_id INTEGER,  -- the server it was asked in; NULL for the CLI and older versions
+    thread_id INTEGER  -- the Discord thread it was asked in (its context); NULL elsewhere
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- What a server's moderators changed with /settings; everything else follows the environment.
@@ -106,6 +107,47 @@ CREATE TABLE IF NOT EXISTS follow_seen (
     article_id TEXT PRIMARY KEY,
     generation INTEGER NOT NULL
 );
+-- RSS/Atom subscriptions of a library (index/feeds/_table.py owns the SQL). Times: epoch seconds.
+CREATE TABLE IF NOT EXISTS feeds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    library INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    name TEXT,
+    title TEXT,  -- the feed's own title: the publisher of items that name none
+    include_words TEXT NOT NULL DEFAULT '',  -- comma-separated; empty: every item
+    exclude_words TEXT NOT NULL DEFAULT '',
+    since INTEGER NOT NULL,  -- items published before this are skipped
+    interval_seconds INTEGER NOT NULL,
+    paused INTEGER NOT NULL DEFAULT 0,
+    etag TEXT,
+    last_modified TEXT,
+    next_poll INTEGER NOT NULL DEFAULT 0,
+    last_poll INTEGER,
+    last_error TEXT,
+    last_error_at INTEGER,
+    failing_since INTEGER,  -- first failure of the current run of failures
+    failures INTEGER NOT NULL DEFAULT 0,
+    reported INTEGER NOT NULL DEFAULT 0,  -- 1 once moderators heard it fails for a day
+    announce_channel_id INTEGER,
+    lease_until INTEGER,  -- a poller's claim: nobody else polls the feed before this
+    lease_owner TEXT,
+    added_at INTEGER NOT NULL,
+    added_by TEXT,
+    UNIQUE (library, url)
+);
+-- Every item a feed delivered, indexed or not: what makes the next poll skip it.
+CREATE TABLE IF NOT EXISTS feed_items (
+    feed_id INTEGER NOT NULL,  -- no cascade: a removed feed's stories stay, and so do their keys
+    library INTEGER NOT NULL,
+    guid TEXT NOT NULL,  -- the item's GUID, else its canonical link, else its text hash
+    link TEXT,  -- canonical link, without tracking parameters
+    text_hash TEXT NOT NULL,
+    article_id TEXT,  -- NULL when the item could not be indexed
+    seen_at INTEGER NOT NULL,
+    PRIMARY KEY (feed_id, guid)
+);
+CREATE INDEX IF NOT EXISTS feed_items_link ON feed_items(library, link);
+CREATE INDEX IF NOT EXISTS feed_items_text ON feed_items(library, text_hash);
 -- Work done once across every process (index/leases.py): who holds it, and until when.
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,     -- e.g. 'digest:GUILD' or 'follows.check'
@@ -136,6 +178,7 @@ def create_or_upgrade(db: Connection, legacy_library: int = 0) -> None:
         _write(db, "CREATE INDEX IF NOT EXISTS articles_library ON articles(library, status)", ())
     _add_missing_columns(db)
     _add_question_guilds(db)
+    _add_question_threads(db)
     _add_follow_keys(db)
     _add_follow_servers(db)
 
@@ -161,6 +204,17 @@ def _add_question_guilds(db: Connection) -> None:
     with _immediate(db):  # re-checked inside, as in _add_missing_columns
         if "guild_id" not in _columns(db, "questions"):
             db.execute("ALTER TABLE questions ADD COLUMN guild_id INTEGER")
+
+
+def _add_question_threads(db: Connection) -> None:
+    """Record the thread of each question; older rows get NULL (asked outside any thread)."""
+    if "thread_id" not in _columns(db, "questions"):
+        with _immediate(db):  # re-checked inside, as in _add_missing_columns
+            if "thread_id" not in _columns(db, "questions"):
+                db.execute("ALTER TABLE questions ADD COLUMN thread_id INTEGER")
+    # A thread's questions are read back on every follow-up in it.
+    if "questions_thread" not in db.indexes("questions"):
+        _write(db, "CREATE INDEX IF NOT EXISTS questions_thread ON questions(thread_id, id)", ())
 
 
 def _write(db: Connection, sql: str, params: tuple[object, ...]) -> None:

@@ -31,6 +31,7 @@ SERVER_KEYS: tuple[str, ...] = (
     "follow_delivery",
     "use_shared_library",
     "mention_channel_ids",
+    "thread_channel_ids",
 )
 # Typed as the way back to the environment's default.
 RESET_WORDS = frozenset({"default", "reset", ""})

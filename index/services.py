@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from index.answer import Answerer
 from index.clock import Clock, SharedClock, clock_from_settings, utc_now
+from index.conversation import Conversations
 from index.digest import DigestService
 from index.embed import Embedder, QueryCache, SentenceTransformerEmbedder
 from index.errors import StoreDamagedError
 from index.feedback import FeedbackService
+from index.feeds import FeedService, FeedTable, PollContext
+from index.feeds.corroboration import Corroboration
+from index.fetch import FEED_CONTENT_TYPES, FetchedPage, FetchPolicy, fetch_url
 from index.follows import FollowService
 from index.ingest import Ingestor
 from index.leases import Leases
@@ -54,9 +59,12 @@ class Services:
     follows: FollowService
     stories: StoryService
     feedback: FeedbackService
+    feeds: FeedService
+    corroboration: Corroboration  # "also reported by" beside citations and digest stories
     servers: ServerSettings
     shared_clock: SharedClock  # read through `clock`
     repairer: Repairer
+    conversations: Conversations
     leases: Leases  # once-only work across processes (digest posts, follow checks)
 
     @property
@@ -77,12 +85,22 @@ class Services:
         guild_id: int | None = None,
         log_question: bool = True,
         libraries: Libraries | None = None,
+        thread_id: int | None = None,
     ) -> Answer:
         """Answer as a member of a server would (None: the CLI, from the shared library) and
-        log the question under that server; `libraries` overrides the server's scope."""
+        log the question under that server; `libraries` overrides the server's scope. In a
+        thread, a follow-up is read with the thread's earlier questions and cited stories."""
         scope = self.servers.scope(guild_id) if libraries is None else libraries
         self.ingestor.guard.catch_up()  # stories another process added since are found too
-        answer = self.answerer.answer(question, today=self.clock().date(), libraries=scope)
+        follow_up = None
+        if thread_id is not None and guild_id is not None:
+            follow_up = self.conversations.follow_up(question, thread_id, guild_id)
+        answer = self.answerer.answer(
+            question, today=self.clock().date(), libraries=scope, follow_up=follow_up
+        )
+        if follow_up is not None and follow_up.refers_back:
+            answer = replace(answer, follows_up=follow_up.anchor)
+        answer = self.corroboration.annotate(answer, scope)
         if log_question:
             cited = [c.article_id for c in answer.citations]
             qid = self.registry.log_question(
@@ -92,6 +110,7 @@ class Services:
                 answer.confidence,
                 private=private,
                 guild_id=guild_id,
+                thread_id=thread_id,
             )
             answer = replace(answer, question_id=qid)
         return answer
@@ -102,20 +121,28 @@ class Services:
         return DigestService(
             self.registry, self.servers.for_guild(guild_id), embedder=self.embedder,
             answerer=self.answerer, guild_id=guild_id, libraries=scope,
+            corroboration=self.corroboration,
         )  # fmt: skip
 
-    def fetch(self, url: str) -> RawDocument:
-        """Fetch a story from a URL under the fetch policy."""
-        from index.fetch import FetchPolicy
-        from index.html import fetch_article
-
+    def fetch_policy(self, *, feed: bool = False) -> FetchPolicy:
+        """Return the fetch policy settings ask for (a feed's accepts feed content types)."""
         s = self.settings
         policy = FetchPolicy(
             timeout_s=s.fetch_timeout,
             max_bytes=s.fetch_max_bytes,
             allow_private_hosts=frozenset(s.fetch_allow_private_hosts),
         )
-        return fetch_article(url, policy)
+        return replace(policy, allowed_content_types=FEED_CONTENT_TYPES) if feed else policy
+
+    def fetch(self, url: str) -> RawDocument:
+        """Fetch a story from a URL under the fetch policy."""
+        from index.html import fetch_article
+
+        return fetch_article(url, self.fetch_policy())
+
+    def fetch_feed(self, url: str, conditional: Mapping[str, str]) -> FetchedPage:
+        """Fetch a feed document under the fetch policy, conditionally when validators are given."""
+        return fetch_url(url, self.fetch_policy(feed=True), conditional)
 
     def ingest_sources(self, sources: list[str], **kwargs: object) -> IngestReport:
         """Ingest files, folders and URLs; see StoryService.ingest_sources for keywords."""
@@ -193,6 +220,11 @@ def build_services(
     retriever = Retriever(store, registry, QueryCache(embedder), lexical, settings.retriever)
     answerer = Answerer(registry, retriever, settings)
     servers = ServerSettings(registry, settings)
+    stories = StoryService(registry, ingestor, settings, lambda url: services.fetch(url))
+    poll = PollContext(
+        FeedTable(registry), stories, lambda url, cond: services.fetch_feed(url, cond),
+        lambda url: services.fetch(url), settings.feed_max_items,
+    )  # fmt: skip
     services = Services(
         settings=settings,
         registry=registry,
@@ -202,11 +234,14 @@ def build_services(
         retriever=retriever,
         answerer=answerer,
         follows=FollowService(registry, answerer, settings, scope=servers.scope, clock=now),
-        stories=StoryService(registry, ingestor, settings, lambda url: services.fetch(url)),
+        stories=stories,
         feedback=FeedbackService(registry, now),
+        feeds=FeedService(poll.table, poll, settings, now),
+        corroboration=Corroboration(registry, embedder),
         servers=servers,
         shared_clock=now,
         repairer=repairer,
+        conversations=Conversations(registry),
         leases=Leases(registry, settings.lease_seconds),
     )
     return services

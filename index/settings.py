@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     use_shared_library: bool = True
     # Channels where @mentions are answered; empty means every channel.
     mention_channel_ids: IdList = Field(default_factory=list)
+    # Channels where /ask answers in a new thread unless the member asks with thread: False.
+    thread_channel_ids: IdList = Field(default_factory=list)
     # Roles whose members may curate stories, besides members with Manage Server.
     moderator_role_ids: IdList = Field(default_factory=list)
     # Per-member /ask cooldown: `ask_rate` questions per `ask_per_seconds`.
@@ -135,9 +137,17 @@ class Settings(BaseSettings):
     follow_limit: int = Field(10, ge=1, le=100)
     follow_check_seconds: float = Field(60.0, ge=0.2, le=3600)
 
+    # Feeds (RSS and Atom): how often the bot looks for due feeds, in seconds; each feed's own
+    # poll interval (default, and the floor no feed may go below), and the most items one poll
+    # of one feed indexes (the rest wait for the next poll).
+    feed_check_seconds: float = Field(60.0, ge=0.2, le=3600)
+    feed_interval_seconds: int = Field(1800, ge=1, le=86_400)
+    feed_min_interval_seconds: int = Field(300, ge=1, le=86_400)
+    feed_max_items: int = Field(50, ge=1, le=1000)
+
     @field_validator(
         "guild_ids", "moderator_role_ids", "operator_guild_ids", "mention_channel_ids",
-        "shard_ids", mode="before",
+        "thread_channel_ids", "shard_ids", mode="before",
     )  # fmt: skip
     @classmethod
     def _split_ids(cls, value: object) -> object:

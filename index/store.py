@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 
+from index.chroma_clients import guard, http_client, persistent_client
 from index.errors import IndexUnavailableError, NewsbotError, StoreDamagedError
 from index.models import Chunk
 
@@ -33,8 +34,6 @@ _STORED_FIELDS = ("ids", "embeddings", "documents", "metadatas")
 _PROBE_BATCH = 500  # stored vectors read and queried per Chroma call when self-querying
 # chromadb's HttpClient waits forever by default (httpx timeout=None): a hung server would hold
 # every worker thread. Seconds: connecting, and any one read or write of a request.
-HTTP_CONNECT_TIMEOUT = 5.0
-HTTP_TIMEOUT = 30.0
 # A stored vector queried with itself must come back among this many nearest chunks.
 SELF_QUERY_K = 10
 # Distances below this are the same vector (a chunk whose text appears twice).
@@ -132,10 +131,10 @@ class ChromaStore:
     def from_settings(cls, settings: Settings) -> ChromaStore:
         """Return a store over the embedded Chroma under data_dir, or over a Chroma server."""
         if settings.chroma_host:
-            return cls(partial(_http_client, settings), settings.collection)
+            return cls(partial(http_client, settings), settings.collection)
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         return cls(
-            partial(_persistent_client, settings), settings.collection, path=settings.chroma_path
+            partial(persistent_client, settings), settings.collection, path=settings.chroma_path
         )
 
     @property
@@ -153,10 +152,10 @@ class ChromaStore:
         """Connect and create the collection if needed (see `collection`)."""
         with self._lock:
             if self._client is None:
-                self._client = _guard(self._connect)
+                self._client = guard(self._connect)
             if self._collection is None:
                 client = self._client
-                self._collection = _guard(
+                self._collection = guard(
                     lambda: client.get_or_create_collection(
                         self._name,
                         embedding_function=None,
@@ -183,7 +182,7 @@ class ChromaStore:
         """Run one operation on the collection; reopen it once if the server lost it."""
         try:
             with self._damage_reported():
-                return _guard(lambda: op(self.collection))
+                return guard(lambda: op(self.collection))
         except Exception as exc:
             if type(exc).__name__ != "NotFoundError":
                 raise
@@ -191,7 +190,7 @@ class ChromaStore:
             log.warning("Chroma collection %s is gone from the server; recreating it", self._name)
             with self._lock:
                 self._collection = None
-            return _guard(lambda: op(self.collection))
+            return guard(lambda: op(self.collection))
 
     def upsert(
         self, chunks: Sequence[Chunk], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]
@@ -308,7 +307,7 @@ class ChromaStore:
             self._collection = None
         assert client is not None
         with self._damage_reported():
-            _guard(lambda: client.delete_collection(self._name))
+            guard(lambda: client.delete_collection(self._name))
         ids = stored["ids"]
         for i in range(0, len(ids), _WRITE_BATCH):
             part = slice(i, i + _WRITE_BATCH)
@@ -437,73 +436,3 @@ def scoped_where(
         return where
     scope: dict[str, Any] = {"library": {"$in": sorted(set(libraries)) or [-1]}}
     return scope if where is None else {"$and": [where, scope]}
-
-
-def _persistent_client(settings: Settings) -> ClientAPI:
-    """Open the embedded Chroma under data_dir, with its own fresh state read from disk."""
-    import chromadb
-    from chromadb.api.shared_system_client import SharedSystemClient
-    from chromadb.config import Settings as ChromaSettings
-
-    # Workaround: chromadb shares one in-memory state per path within a process and offers no
-    # way to reload it; forgetting the shared entry makes the next client read the disk afresh.
-    # Not stopped: clients still in use by other threads or stores keep working.
-    with SharedSystemClient._refcount_lock:
-        SharedSystemClient._identifier_to_system.pop(str(settings.chroma_path), None)
-        SharedSystemClient._identifier_to_refcount.pop(str(settings.chroma_path), None)
-    return chromadb.PersistentClient(
-        path=str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False)
-    )
-
-
-def _http_client(settings: Settings) -> ClientAPI:
-    """Connect to the Chroma server, with timeouts; raise IndexUnavailableError if it is down."""
-    import chromadb
-    import httpx
-    from chromadb.config import Settings as ChromaSettings
-
-    timeout = httpx.Timeout(HTTP_TIMEOUT, connect=HTTP_CONNECT_TIMEOUT)
-    scheme = "https" if settings.chroma_ssl else "http"
-    # HttpClient() makes its first requests with no timeout: probe the server with one first.
-    url = f"{scheme}://{settings.chroma_host}:{settings.chroma_port}/api/v2/heartbeat"
-    status = _guard(lambda: httpx.get(url, timeout=timeout).status_code)
-    if status != 200:
-        raise IndexUnavailableError(f"vector store unreachable: HTTP {status} from {url}")
-    try:
-        client = chromadb.HttpClient(
-            host=settings.chroma_host or "",
-            port=settings.chroma_port,
-            ssl=settings.chroma_ssl,
-            settings=ChromaSettings(anonymized_telemetry=False),
-        )
-    except ValueError as exc:  # chromadb's "Could not connect to a Chroma server" and kin
-        raise IndexUnavailableError(f"vector store unreachable: {exc}") from exc
-    # Workaround: chromadb exposes no timeout setting; its FastAPI client keeps an httpx.Client.
-    session = getattr(getattr(client, "_server", None), "_session", None)
-    if isinstance(session, httpx.Client):
-        session.timeout = timeout
-    else:
-        log.warning("cannot set timeouts on the Chroma client; a hung server may block")
-    return client
-
-
-def _guard(call: Callable[[], T]) -> T:
-    """Run a Chroma call, turning connection failures into IndexUnavailableError."""
-    try:
-        return call()
-    except (ConnectionError, OSError) as exc:
-        raise IndexUnavailableError(f"vector store unreachable: {exc}") from exc
-    except Exception as exc:
-        # chromadb's HTTP client raises its own and httpx's errors; match them by name
-        # rather than importing transport internals.
-        if type(exc).__name__ in _UNAVAILABLE_ERRORS:
-            raise IndexUnavailableError(f"vector store unreachable: {exc}") from exc
-        raise
-
-
-_UNAVAILABLE_ERRORS = frozenset(
-    {
-        "ConnectError", "ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout",
-        "RemoteProtocolError", "ReadError", "WriteError",
-    }
-)  # fmt: skip

@@ -12,6 +12,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from newsbot.feeds_cli import FEED_COMMANDS, add_feed_commands
 from newsbot.maintenance import MAINTENANCE_COMMANDS, add_maintenance_commands
 from newsbot.migrate_cli import MIGRATE_COMMANDS, add_migrate_command
 
@@ -116,9 +117,11 @@ def _parser() -> argparse.ArgumentParser:
         "--libraries", type=int, default=1, metavar="N",
         help="also ask with the stories spread over N libraries (vs the single-library run)",
     )  # fmt: skip
+    p.add_argument("--feeds", action="store_true", help="measure feed polling instead")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     add_maintenance_commands(sub)
+    add_feed_commands(sub)
     add_migrate_command(sub)
 
     sub.add_parser("run", help="run the Discord bot (needs NEWSBOT_DISCORD_TOKEN)")
@@ -458,9 +461,13 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         chunks=args.chunks, questions=args.questions, articles=args.articles,
         libraries=args.libraries,
     )  # fmt: skip
-    figures = run_bench(
-        config, settings, lambda msg: print(f"newsbot bench: {msg}", file=sys.stderr)
-    )
+    say = lambda msg: print(f"newsbot bench: {msg}", file=sys.stderr)  # noqa: E731
+    if args.feeds:
+        from index.feed_bench import run_feed_bench
+
+        figures = run_feed_bench(settings, say)
+    else:
+        figures = run_bench(config, settings, say)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
@@ -494,6 +501,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "train-ranker": cmd_train_ranker,
     "bench": cmd_bench,
     **MAINTENANCE_COMMANDS,
+    **FEED_COMMANDS,
     **MIGRATE_COMMANDS,
     "run": cmd_run,
     "sync": cmd_sync,

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import curation, limits
+from bot import limits
 from bot.checks import (
     LibraryChoice,
     NotModerator,
@@ -26,7 +26,6 @@ from bot.checks import (
     moderator_roles,
 )
 from bot.client import NewsBot
-from bot.curation import StoryRef, UnknownStory
 from bot.embeds import (
     choice_name,
     duplicate_embed,
@@ -40,6 +39,8 @@ from bot.embeds import (
 )
 from bot.errors import APOLOGY, user_message
 from bot.views import ConfirmView, PagedView, StoryModal, send_pages
+from index import curation
+from index.curation import StoryRef, UnknownStory
 from index.errors import IngestError
 from index.models import RawDocument
 from index.review import NOTE_MAX_CHARS

@@ -12,7 +12,7 @@ from index.services import Services
 from tests.bot.support import command
 
 EXPECTED = {
-    "ask": ["question", "private"],
+    "ask": ["question", "private", "thread"],
     "story add": ["url", "file", "library"],
     "story paste": ["library"],
     "story remove": ["story", "library"],
@@ -27,6 +27,11 @@ EXPECTED = {
     "follows": [],
     "settings show": [],
     "settings set": ["key", "value"],
+    "feed add": ["url", "name", "include", "exclude", "library", "announce"],
+    "feed list": ["library"],
+    "feed remove": ["feed", "library"],
+    "feed pause": ["feed", "library"],
+    "feed resume": ["feed", "library"],
 }
 MEMBER_COMMANDS = {"ask", "follow", "unfollow", "follows"}
 MODERATOR_ONLY = [path for path in EXPECTED if path not in MEMBER_COMMANDS]

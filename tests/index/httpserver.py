@@ -26,6 +26,9 @@ class Route:
     drip_s: float = 0.0  # pause before each byte, for slow-server tests
     delay_s: float = 0.0  # pause before the status line
     endless: bool = False  # repeat the body until the client hangs up
+    # Validators: sent with the body, and a request carrying a matching one gets a bare 304.
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass
@@ -58,12 +61,27 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
             route = server.routes.get(self.path, Route(b"not found", status=404))
             time.sleep(route.delay_s)
             try:
+                if self._unchanged(route):
+                    self.send_response(304)
+                    self.end_headers()
+                    return
                 self._answer(route)
             except (BrokenPipeError, ConnectionResetError):
                 return  # the client gave up, which is what several tests want
 
+        def _unchanged(self, route: Route) -> bool:
+            etag, since = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
+            return bool(
+                (route.etag and etag == route.etag)
+                or (route.last_modified and since == route.last_modified)
+            )
+
         def _answer(self, route: Route) -> None:
             self.send_response(route.status)
+            if route.etag:
+                self.send_header("ETag", route.etag)
+            if route.last_modified:
+                self.send_header("Last-Modified", route.last_modified)
             for name, value in route.headers.items():
                 self.send_header(name, value)
             if route.send_length:

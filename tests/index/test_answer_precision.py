@@ -9,9 +9,9 @@ import pytest
 
 from index.models import Answer
 from index.present import answer_to_text
-from index.services import Services, build_services
-from index.settings import SAMPLES_DIR, Settings
+from index.services import Services
 from tests.index.precision_stories import ASKED_ON, SEEDS_ASKED_ON, STORIES
+from tests.index.real_services import real_services
 
 pytestmark = pytest.mark.model
 
@@ -19,13 +19,7 @@ pytestmark = pytest.mark.model
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     """Return services on the real model with the seeds and our own small stories."""
-    root = tmp_path_factory.mktemp("precision")
-    (root / "stories").mkdir()
-    for name, text in STORIES.items():
-        (root / "stories" / name).write_text(text, encoding="utf-8")
-    services = build_services(Settings(_env_file=None, data_dir=root / "data"))  # type: ignore[call-arg]
-    report = services.ingest_sources([str(SAMPLES_DIR), str(root / "stories")])
-    assert report.ok and len(report.added) == 2 + len(STORIES)
+    services = real_services(tmp_path_factory.mktemp("precision"), STORIES)
     yield services
     services.close()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.curation import document_from_upload
+from index.curation import document_from_upload
 from index.errors import ArticleNotFoundError, IngestError
 from index.library import SHARED
 from index.models import RawDocument

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from index.errors import FetchError
@@ -116,3 +117,21 @@ def test_https_never_redirects_to_plain_http(
         secure.routes["/same"] = Route(status=302, headers={"Location": "/article"})
         page = fetch_url(f"https://secure.example:{secure.port}/same", policy)
         assert page.final_url == f"https://secure.example:{secure.port}/article"
+
+
+def test_a_message_cut_off_by_the_deadline_is_reported_as_the_timeout() -> None:
+    # On a loaded machine the clamp can land mid-body, which httpx reports as a protocol error.
+    from ipaddress import ip_address
+
+    from index.fetch import _Target, _transport_failure
+
+    target = _Target(httpx.URL("http://news.example/a"), "news.example", ip_address("192.0.2.1"))
+    policy = FetchPolicy(timeout_s=TIMEOUT)
+    cut = httpx.RemoteProtocolError("peer closed connection without sending complete body")
+    passed, ahead = time.monotonic() - 0.01, time.monotonic() + 60
+    assert _transport_failure(cut, target, policy, passed, "o").reason == "timed out after 2 s"
+    assert _transport_failure(cut, target, policy, ahead, "o").reason == (
+        "news.example sent an invalid response"
+    )
+    refused = httpx.ConnectError("refused")
+    assert "could not connect" in _transport_failure(refused, target, policy, ahead, "o").reason

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.client import NewsBot
-from index import store
+from index import chroma_clients
 from index.errors import IndexUnavailableError
 from index.services import Services, build_services
 from index.settings import Settings
@@ -99,7 +99,7 @@ def test_services_start_while_the_server_is_down_and_connect_later(
 def test_a_hung_server_times_out_instead_of_blocking(
     settings: Settings, chroma_server: ChromaServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store, "HTTP_TIMEOUT", 1.0)
+    monkeypatch.setattr(chroma_clients, "HTTP_TIMEOUT", 1.0)
     update = {"chroma_host": chroma_server.host, "chroma_port": chroma_server.port}
     services = build_services(settings.model_copy(update=update), embedder=FakeEmbedder())
     pid = chroma_server._proc.pid  # type: ignore[union-attr]

@@ -138,6 +138,7 @@ class CommandBook:
                 "application_id": str(APP_ID),
                 "version": str(self.world.ids.next()),
                 "type": command.get("type", 1),
+                "description": command.get("description") or "",  # menus: "" as Discord answers
                 "guild_id": None if scope is None else str(scope),
             }
             for command in commands
@@ -151,13 +152,14 @@ class CommandBook:
         with self._lock:
             return list(self._scopes.get(scope, []))
 
-    def find(self, name: str) -> tuple[int | None, dict[str, Any]]:
-        """Return a published chat-input command by name (server commands first)."""
+    def find(self, name: str, kind: int = 1) -> tuple[int | None, dict[str, Any]]:
+        """Return a published command by name and type (1 chat input, 3 message menu), server
+        commands first."""
         for scope in (GUILD_ID, None):
             for command in self.listed(scope):
-                if command["name"] == name and command["type"] == 1:
+                if command["name"] == name and command["type"] == kind:
                     return scope, command
-        raise LookupError(f"/{name} was never published (run `newsbot sync` first)")
+        raise LookupError(f"{name!r} (type {kind}) was never published (run `newsbot sync`)")
 
 
 def command_data(
@@ -173,6 +175,22 @@ def command_data(
     values = _option_values(f"/{name} {sub or ''}".strip(), spec.get("options", []), options)
     data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1}
     data["options"] = [{"type": 1, "name": sub, "options": values}] if sub else values
+    if scope is not None:
+        data["guild_id"] = str(scope)
+    return data
+
+
+def message_command_data(book: CommandBook, name: str, message: dict[str, Any]) -> dict[str, Any]:
+    """Return a message menu's `data`: the command, its target and the message resolved (with
+    its content, which message commands carry whatever the intents)."""
+    scope, command = book.find(name, kind=3)
+    data: dict[str, Any] = {
+        "id": command["id"],
+        "name": name,
+        "type": 3,
+        "target_id": message["id"],
+        "resolved": {"messages": {message["id"]: message}},
+    }
     if scope is not None:
         data["guild_id"] = str(scope)
     return data

@@ -25,6 +25,7 @@ from tests.e2e.emulator.interactions import (
 from tests.e2e.emulator.messages import MessageStore
 from tests.e2e.emulator.recorder import Call, Recorder
 from tests.e2e.emulator.replies import Reply, read_body, response
+from tests.e2e.emulator.threads import Threads
 from tests.e2e.emulator.validation import EPHEMERAL, MessageKind
 from tests.e2e.emulator.world import APP_ID, World, known_person
 
@@ -53,12 +54,14 @@ class Rest:
         ledger: Ledger,
         book: CommandBook,
         messages: MessageStore,
+        threads: Threads,
     ) -> None:
         self.world = world
         self.recorder = recorder
         self.ledger = ledger
         self.book = book
         self.messages = messages
+        self.threads = threads
         self.gateway_url = ""  # set by the server once its port is known
         self.message_delay = 0.0  # seconds each channel message takes (to kill a bot mid-post)
         self._nonces: dict[tuple[int, str], dict[str, Any]] = {}  # enforce_nonce's memory
@@ -85,6 +88,8 @@ class Rest:
             ("GET", "/channels/{channel}/messages/{message}", self.get_message),
             ("PATCH", "/channels/{channel}/messages/{message}", self.edit_message),
             ("POST", "/channels/{channel}/typing", self.typing),
+            ("POST", "/channels/{channel}/threads", self.start_thread),
+            ("POST", "/channels/{channel}/messages/{message}/threads", self.start_thread),
             ("PUT", "/channels/{channel}/messages/{message}/reactions/{emoji}/@me", self.react),
             ("DELETE", "/channels/{channel}/messages/{message}/reactions/{emoji}/@me", self.react),
         ]
@@ -361,6 +366,13 @@ class Rest:
         if isinstance(channel_id, Reply):
             return channel_id
         return self._edit(int(request.match_info["message"]), body)
+
+    async def start_thread(self, request: web.Request, body: Any) -> Reply:
+        """Start a thread in a text channel, from one of its messages or without one."""
+        channel_id = self._channel(request)
+        if isinstance(channel_id, Reply):
+            return channel_id
+        return await self.threads.serve(channel_id, request.match_info.get("message"), body)
 
     async def typing(self, request: web.Request, body: Any) -> Reply:
         """Accept a typing indicator."""

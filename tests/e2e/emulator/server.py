@@ -19,11 +19,13 @@ from tests.e2e.emulator.interactions import (
     command_data,
     component_data,
     interaction_payload,
+    message_command_data,
     modal_submit_data,
 )
 from tests.e2e.emulator.messages import MessageStore
 from tests.e2e.emulator.recorder import Recorder
 from tests.e2e.emulator.rest import API, Rest
+from tests.e2e.emulator.threads import Threads
 from tests.e2e.emulator.world import (
     APP_ID,
     GENERAL_CHANNEL_ID,
@@ -48,7 +50,10 @@ class Emulator:
         self.book = CommandBook(self.world)
         self.messages = MessageStore(self.world)
         self.gateway = Gateway(self.world, self.recorder, self.ledger, heartbeat_ms)
-        self.rest = Rest(self.world, self.recorder, self.ledger, self.book, self.messages)
+        self.threads = Threads(self.world, self.messages, self._tell_bot)
+        self.rest = Rest(
+            self.world, self.recorder, self.ledger, self.book, self.messages, self.threads
+        )
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="emulator", daemon=True)
@@ -77,6 +82,11 @@ class Emulator:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
+
+    async def _tell_bot(self, event: str, data: dict[str, Any]) -> None:
+        """Dispatch an event once the bot has a session (before, nobody is there to hear it)."""
+        if self.gateway.session is not None:
+            await self.gateway.dispatch(event, data)
 
     def stop(self) -> None:
         """Close every connection and stop the thread."""
@@ -171,6 +181,22 @@ class Emulator:
         payload = interaction_payload(self.world, data, person, channel_id, kind=5, message=message)
         tracked = self.ledger.add(payload)
         self._submitted.add(opened.id)
+        self.send([tracked])
+        return tracked
+
+    def post(self, person: Person, content: str, channel_id: int = GENERAL_CHANNEL_ID) -> int:
+        """Store a member's message without telling the bot (its intents withhold it); return
+        its id."""
+        return int(self.messages.member_message(channel_id, person, content)["id"])
+
+    def message_command(self, name: str, person: Person, message_id: int) -> Tracked:
+        """Have a member run a message menu command (right-click > Apps > name) on a message."""
+        message = self.messages.get(message_id)
+        if message is None:
+            raise LookupError(f"no message {message_id} to run {name!r} on")
+        data = message_command_data(self.book, name, copy.deepcopy(message))
+        channel_id = int(message["channel_id"])
+        tracked = self.ledger.add(interaction_payload(self.world, data, person, channel_id))
         self.send([tracked])
         return tracked
 

@@ -252,12 +252,33 @@ def command_problems(commands: object) -> list[Problem]:
     return problems
 
 
+def _menu_problems(at: tuple[str | int, ...], spec: Mapping[str, Any]) -> list[Problem]:
+    """Refuse a context menu command with a bad name, a description or options."""
+    name = spec.get("name")
+    problems: list[Problem] = []
+    if not isinstance(name, str) or not 1 <= len(name) <= 32 or name != name.strip():
+        problems.append(
+            Problem((*at, "name"), "APPLICATION_COMMAND_INVALID_NAME", f"Invalid name {name!r}.")
+        )
+    if spec.get("description") or spec.get("options"):
+        problems.append(
+            Problem(
+                (*at, "description"),
+                "APPLICATION_COMMAND_CONTEXT_MENU_NO_DESCRIPTION",
+                "Context menu commands cannot have a description or options.",
+            )
+        )
+    return problems
+
+
 def _command_problems(
     at: tuple[str | int, ...], spec: Mapping[str, Any], *, top: bool
 ) -> list[Problem]:
     """Refuse a chat-input command or option with a bad name, description or option list."""
     problems: list[Problem] = []
     name = spec.get("name")
+    if top and spec.get("type", 1) in (2, 3):  # user and message menus: any case, spaces too
+        return _menu_problems(at, spec)
     if not isinstance(name, str) or not _COMMAND_NAME.match(name) or name != name.lower():
         problems.append(
             Problem((*at, "name"), "APPLICATION_COMMAND_INVALID_NAME", f"Invalid name {name!r}.")

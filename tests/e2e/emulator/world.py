@@ -140,6 +140,7 @@ class World:
     ids: Snowflakes = field(default_factory=Snowflakes)
     _dms: dict[int, dict[str, Any]] = field(default_factory=dict)  # by recipient id
     _closed_dms: set[int] = field(default_factory=set)  # members who accept no DMs from the bot
+    _threads: dict[int, dict[str, Any]] = field(default_factory=dict)  # threads started, by id
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bot_user(self) -> dict[str, Any]:
@@ -173,7 +174,8 @@ class World:
         for guild_id in self.guild_ids():
             if any(int(c["id"]) == channel_id for c in self.channels(guild_id)):
                 return guild_id
-        return GUILD_ID
+        thread = self.thread(channel_id)
+        return int(thread["guild_id"]) if thread else GUILD_ID
 
     def roles(self, guild_id: int = GUILD_ID) -> list[dict[str, Any]]:
         """Return a server's roles: @everyone, a moderator role and a member role (the second
@@ -206,7 +208,20 @@ class World:
                 if int(channel["id"]) == channel_id:
                     return channel | {"guild_id": str(guild_id)}
         with self._lock:
+            if channel_id in self._threads:
+                return dict(self._threads[channel_id])
             return next((dict(c) for c in self._dms.values() if int(c["id"]) == channel_id), None)
+
+    def add_thread(self, thread: dict[str, Any]) -> None:
+        """Keep a thread the bot started: it is a channel messages and commands can be in."""
+        with self._lock:
+            self._threads[int(thread["id"])] = dict(thread)
+
+    def thread(self, channel_id: int) -> dict[str, Any] | None:
+        """Return a thread by id, or None."""
+        with self._lock:
+            found = self._threads.get(channel_id)
+        return dict(found) if found else None
 
     def open_dm(self, person: Person) -> dict[str, Any]:
         """Return the bot's DM channel with a member, creating it once (Discord reuses it)."""

@@ -148,8 +148,10 @@ class ShardedNewsBot(NewsBot, commands.AutoShardedBot):
 
 
 def make_bot(services: Services, **options: Any) -> NewsBot:
-    """Return a NewsBot, sharded when settings ask for more than one shard."""
-    shards = services.settings.shard_count
+    """Return a NewsBot, sharded when settings ask for more than one shard or for some."""
+    shards, ids = services.settings.shard_count, services.settings.shard_ids
+    if ids:  # one process of several, each running its own range of the shards
+        return ShardedNewsBot(services, shard_count=shards, shard_ids=ids, **options)
     if shards is not None and shards > 1:
         return ShardedNewsBot(services, shard_count=shards, **options)
     return NewsBot(services, **options)

@@ -46,6 +46,10 @@ def backup(services: Services, dest: Path) -> BackupSummary:
     """Write a consistent backup of registry and vectors to the new folder `dest`."""
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BackupError(f"{dest} already exists and is not an empty folder; choose a new one")
+    if services.registry.dialect.name != "sqlite":
+        raise BackupError(
+            "the registry is in PostgreSQL (NEWSBOT_DATABASE_URL): back it up with pg_dump"
+        )
     dest.mkdir(parents=True, exist_ok=True)
     store = services.store
     assert isinstance(store, ChromaStore)

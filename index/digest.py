@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -305,7 +306,7 @@ class DigestService:
                 if row is None:
                     continue
                 db.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                     (self._key(key), row[0]),
                 )
                 db.execute("DELETE FROM meta WHERE key = ?", (key,))
@@ -404,6 +405,12 @@ class DigestService:
     def record_sent(self, digest: Digest, count: int) -> None:
         """Record that the first `count` messages of this digest's period were sent."""
         self._registry.set_meta(self._key(META_SENT_UPTO), f"{self._period_key(digest)} {count}")
+
+    def message_nonce(self, digest: Digest, count: int) -> str:
+        """Return the Discord nonce of the digest's `count`th message: the same in every process,
+        so a message re-sent after a crash (posted, not yet recorded) is not posted twice."""
+        name = f"{self.guild_id}:{self._period_key(digest)}:{count}"
+        return "d" + hashlib.sha256(name.encode()).hexdigest()[:24]  # Discord allows 25 chars
 
     def _period_key(self, digest: Digest) -> str:
         """Return what names the digest's period until mark_posted: its start (fixed by then)."""

@@ -129,3 +129,27 @@ class FeedNotFoundError(NewsbotError):
     def __init__(self, feed_id: int) -> None:
         super().__init__(f"No feed with id {feed_id} is subscribed here.")
         self.feed_id = feed_id
+
+
+class LeaseBusyError(NewsbotError):
+    """Another bot process holds the lease on this work (e.g. it is posting this digest)."""
+
+    def __init__(self, work: str) -> None:
+        super().__init__(f"Another bot process is doing this right now ({work}); try again soon.")
+        self.work = work
+
+
+class LeaseLostError(NewsbotError):
+    """This process stopped renewing a lease in time and another took the work over."""
+
+
+class DatabaseUnavailableError(NewsbotError):
+    """The PostgreSQL registry (NEWSBOT_DATABASE_URL) cannot be reached."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"the database at {where} is unavailable (not running or unreachable)")
+        self.where = where
+
+    def user_message(self) -> str:
+        """Return a message that says the shared state is down, not that the request failed."""
+        return "The bot's database is unavailable right now; please try again in a moment."

@@ -6,11 +6,11 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from index.database import Connection
 from index.errors import InvalidFeedbackError, QuestionNotFoundError
 from index.plain import plain_line
 from index.registry import Registry
@@ -104,10 +104,11 @@ def record_vote(
     return Vote(question_id, helpful, reason, replaced=before is not None)
 
 
-def _voter_key(db: sqlite3.Connection, member_id: int) -> str:
+def _voter_key(db: Connection, member_id: int) -> str:
     """Return the salted hash that stands for a member (the salt is made once, on first use)."""
     db.execute(
-        "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (_SALT_KEY, secrets.token_hex(32))
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+        (_SALT_KEY, secrets.token_hex(32)),
     )
     salt = db.execute("SELECT value FROM meta WHERE key = ?", (_SALT_KEY,)).fetchone()[0]
     return hmac.new(salt.encode(), str(member_id).encode(), hashlib.sha256).hexdigest()
@@ -141,7 +142,7 @@ def recent_negative(
         rows = db.execute(
             "SELECT q.id, q.question, q.asked_at, q.refused, q.private, q.article_ids,"
             " COUNT(*), MAX(f.at) FROM feedback f JOIN questions q ON q.id = f.question_id"
-            " WHERE f.helpful = 0 AND q.guild_id IS ?"
+            " WHERE f.helpful = 0 AND q.guild_id IS NOT DISTINCT FROM ?"
             " GROUP BY q.id ORDER BY MAX(f.at) DESC, q.id DESC LIMIT ?",
             (guild_id, limit),
         ).fetchall()
@@ -162,7 +163,7 @@ def recent_negative(
     ]
 
 
-def _reasons(db: sqlite3.Connection, question_ids: list[int]) -> dict[int, list[str]]:
+def _reasons(db: Connection, question_ids: list[int]) -> dict[int, list[str]]:
     """Return {question id: its 👎 reasons, newest first}."""
     if not question_ids:
         return {}

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from index.answer import Answerer, clean_question
+from index.database import Connection
 from index.errors import (
     FollowLimitError,
     FollowNotFoundError,
@@ -151,6 +152,7 @@ class FollowService:
         )
         signature, cited = answer_signature(answer), json.dumps(sorted(cited_ids(answer)))
         with self._registry.transaction() as db:
+            later = db.dialect.greatest("follows.seen_generation", "excluded.seen_generation")
             if (
                 existing is None and _count(db, user_id, server) >= limit
             ):  # a concurrent /follow won
@@ -162,7 +164,7 @@ class FollowService:
                 " ON CONFLICT (user_id, guild_id, question_key) DO UPDATE SET"
                 " channel_id = excluded.channel_id, answer_signature = excluded.answer_signature,"
                 " cited = excluded.cited,"
-                " seen_generation = MAX(seen_generation, excluded.seen_generation)",
+                f" seen_generation = {later}",
                 (user_id, server, channel_id, question, question_key(question),
                  self._clock().astimezone(UTC).isoformat(timespec="seconds"), signature, cited,
                  generation),
@@ -251,7 +253,7 @@ class FollowService:
         with self._registry.transaction() as db:
             db.execute(
                 "UPDATE follows SET answer_signature = ?, cited = ?,"
-                " seen_generation = MAX(seen_generation, ?) WHERE id = ?",
+                f" seen_generation = {db.dialect.greatest('seen_generation', '?')} WHERE id = ?",
                 (update.signature, json.dumps(sorted(cited_ids(update.answer))),
                  update.generation, update.follow.id),
             )  # fmt: skip
@@ -261,9 +263,8 @@ class FollowService:
         with self._registry.transaction() as db:
             # Stories seen by now are no longer new to anyone: a later re-ranking that cites
             # one of them is not news.
-            db.execute(
-                "UPDATE follows SET seen_generation = MAX(seen_generation, ?)", (generation,)
-            )
+            later = db.dialect.greatest("seen_generation", "?")
+            db.execute(f"UPDATE follows SET seen_generation = {later}", (generation,))
             db.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -308,8 +309,9 @@ class FollowService:
                 " (SELECT id FROM articles WHERE status = 'ready')"
             )
             db.execute(
-                "INSERT OR IGNORE INTO follow_seen (article_id, generation)"
-                " SELECT id, ? FROM articles WHERE status = 'ready'",
+                "INSERT INTO follow_seen (article_id, generation)"
+                " SELECT id, CAST(? AS BIGINT) FROM articles WHERE status = 'ready'"
+                " ON CONFLICT (article_id) DO NOTHING",
                 (generation,),
             )
             # The registry's own notion of retracted, the one retrieval uses.
@@ -343,7 +345,7 @@ class FollowService:
             return _count(db, user_id, server)
 
 
-def _count(db: sqlite3.Connection, user_id: int, server: int) -> int:
+def _count(db: Connection, user_id: int, server: int) -> int:
     """Return how many questions a member follows in one server (the limit is per server)."""
     return int(
         db.execute(
@@ -352,7 +354,7 @@ def _count(db: sqlite3.Connection, user_id: int, server: int) -> int:
     )
 
 
-def _follow(row: sqlite3.Row) -> Follow:
+def _follow(row: Any) -> Follow:
     """Build a Follow from a follows row."""
     return Follow(
         id=row["id"],

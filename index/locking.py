@@ -74,18 +74,27 @@ class WriteLock:
         finally:
             with self._session_guard:
                 self._sessions -= 1
-                if self._sessions == 0 and self._session_fd is not None:
-                    fd, self._session_fd = self._session_fd, None
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                    os.close(fd)
+                if self._sessions == 0:
+                    self._drop_session()
 
     def enter_session(self, timeout: float | None = None) -> None:
         """Begin a session (see session()); alone, it lasts until the process ends."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._session_guard:
             if self._sessions == 0:
-                self._session_fd = _flock(self._path, deadline)
+                self._take_session(deadline)
             self._sessions += 1
+
+    def _take_session(self, deadline: float | None) -> None:
+        """Take the lock for a session (the session guard is held)."""
+        self._session_fd = _flock(self._path, deadline)
+
+    def _drop_session(self) -> None:
+        """Release the session's lock (the session guard is held)."""
+        if self._session_fd is not None:
+            fd, self._session_fd = self._session_fd, None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
     @contextmanager
     def hold(self, timeout: float | None = None) -> Iterator[None]:
@@ -209,6 +218,10 @@ class WriteGuard:
 
     def _note_writers(self) -> None:
         """Flag the index if a writer died since; list this process as a writer (lock held)."""
+        if not getattr(self._store, "embedded", True):
+            # A Chroma server keeps its own state, and writers may run on other machines,
+            # whose pids cannot be looked up here: nothing to track.
+            return
         registry = self._registry
         writers = _writers(registry.get_meta(WRITERS))
         dead = {pid for pid in writers if pid != os.getpid() and not _alive(pid)}

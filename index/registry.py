@@ -1,12 +1,11 @@
-"""The SQLite registry: articles, their chunks and sentence vectors, and the question log."""
+"""The registry: articles, their chunks and sentence vectors, and the question log (SQLite or
+PostgreSQL, see index/database.py)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,22 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from index.clock import Clock, utc_now
+from index.database import Connection, open_backend
 from index.library import Libraries
-from index.locking import WriteLock
 from index.models import Article, Chunk, ReviewStatus
-from index.rows import article_from_row, article_row
+from index.rows import LoggedQuestion, SentenceRow, article_from_row, article_row
 from index.schema import create_or_upgrade
 
-
-@dataclass(frozen=True, slots=True)
-class SentenceRow:
-    """A stored sentence of a chunk with its vector."""
-
-    chunk_id: str
-    idx: int
-    role: str
-    text: str
-    vector: np.ndarray
+__all__ = ["DatedStory", "LoggedQuestion", "Registry", "SentenceRow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,66 +33,45 @@ class DatedStory:
     published: date
 
 
-@dataclass(frozen=True, slots=True)
-class LoggedQuestion:
-    """One entry of the question log."""
-
-    id: int
-    asked_at: datetime
-    question: str
-    refused: bool
-    article_ids: tuple[str, ...]
-    private: bool = False
-    guild_id: int | None = None  # the server it was asked in; None for the CLI and old rows
-
-
 class Registry:
-    """SQLite-backed store of articles and logs; safe to share across threads."""
+    """The store of articles and logs; safe to share across threads (and processes)."""
 
     def __init__(
-        self, path: Path | str, *, legacy_library: int = 0, clock: Clock = utc_now
+        self, path: Path | str, *, legacy_library: int = 0, url: str = "", clock: Clock = utc_now
     ) -> None:
-        in_memory = str(path) == ":memory:"
-        if not in_memory:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        """Open the SQLite file at `path`, or PostgreSQL when `url` names it; create or upgrade
+        the schema."""
+        self._backend = open_backend(path, url)
+        self.dialect = self._backend.dialect
         # Held by whoever writes stories (any thread or process using this database).
-        self.write_lock = WriteLock(None if in_memory else Path(f"{path}.lock"))
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
+        self.write_lock = self._backend.write_lock
         self._clock = clock  # the services' one clock: added_at, asked_at, reviewed_at
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            create_or_upgrade(self._conn, legacy_library)
+        d = self.dialect
+        self._retracted = (
+            f"COALESCE(r.status, {d.json_text('a.provenance', 'review_status')}, '') = 'retracted'"
+        )
+        try:
+            with self._backend.read() as db:
+                create_or_upgrade(db, legacy_library)
+        except BaseException:
+            self._backend.close()
+            raise
 
     def _now(self) -> str:
         """Return the clock's time as ISO 8601."""
         return self._clock().astimezone(UTC).isoformat(timespec="seconds")
 
     def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._conn.close()
+        """Close the database connections."""
+        self._backend.close()
 
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """Lend the connection for reads, serialised with every other use of it."""
-        with self._lock:
-            yield self._conn
+    def read(self) -> AbstractContextManager[Connection]:
+        """Lend a connection for reads (nested calls in one thread share it)."""
+        return self._backend.read()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run statements atomically: all of them are written, or none."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """Run statements atomically, one writer at a time: all of them are written, or none."""
+        return self._backend.transaction()
 
     # -- articles ---------------------------------------------------------------------------
 
@@ -158,8 +127,8 @@ class Registry:
         """Return one ready article (retracted ones too) of the given libraries (None: any),
         with any moderator review applied."""
         scope, params = _in_libraries(libraries)
-        with self._lock:
-            row = self._conn.execute(
+        with self.read() as db:
+            row = db.execute(
                 f"{_SELECT_ARTICLES} WHERE a.id = ? AND a.status = 'ready'{scope}",
                 (article_id, *params),
             ).fetchone()
@@ -167,10 +136,8 @@ class Registry:
 
     def library_of(self, article_id: str) -> int | None:
         """Return the library of a stored article (pending ones too), or None."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT library FROM articles WHERE id = ?", (article_id,)
-            ).fetchone()
+        with self.read() as db:
+            row = db.execute("SELECT library FROM articles WHERE id = ?", (article_id,)).fetchone()
         return int(row[0]) if row else None
 
     def move_to_libraries(self, libraries: dict[str, int]) -> None:
@@ -184,14 +151,14 @@ class Registry:
 
     def article_libraries(self) -> dict[str, int]:
         """Return {article id: library} for every stored article."""
-        with self._lock:
-            rows = self._conn.execute("SELECT id, library FROM articles").fetchall()
+        with self.read() as db:
+            rows = db.execute("SELECT id, library FROM articles").fetchall()
         return {r[0]: int(r[1]) for r in rows}
 
     def content_hash(self, article_id: str) -> str | None:
         """Return the stored content hash of a ready article, or None."""
-        with self._lock:
-            row = self._conn.execute(
+        with self.read() as db:
+            row = db.execute(
                 "SELECT content_hash FROM articles WHERE id = ? AND status = 'ready'", (article_id,)
             ).fetchone()
         return row[0] if row else None
@@ -200,8 +167,8 @@ class Registry:
         """Return every ready article of the libraries (None: all; retracted ones too, for audit),
         most recently added first."""
         scope, params = _in_libraries(libraries)
-        with self._lock:
-            rows = self._conn.execute(
+        with self.read() as db:
+            rows = db.execute(
                 f"{_SELECT_ARTICLES} WHERE a.status = 'ready'{scope}"
                 " ORDER BY a.added_at DESC, a.id",
                 params,
@@ -214,8 +181,8 @@ class Registry:
         """Return the ready, unretracted stories naming a publisher, of the libraries, published
         from start to end (inclusive; 5,000 at most): id, title, publisher, link and date."""
         scope, params = _in_libraries(libraries)
-        with self._lock:
-            rows = self._conn.execute(
+        with self.read() as db:
+            rows = db.execute(
                 "SELECT a.id, a.title, a.source, a.url, a.published, r.status, a.provenance"
                 f" FROM articles a {_REVIEWS} WHERE a.status = 'ready' AND a.published >= ?"
                 f" AND a.published <= ? AND a.source IS NOT NULL{scope}"
@@ -234,8 +201,8 @@ class Registry:
         if not article_ids:
             return set()
         marks = ",".join("?" * len(article_ids))
-        with self._lock:
-            rows = self._conn.execute(
+        with self.read() as db:
+            rows = db.execute(
                 f"SELECT id FROM articles WHERE status = 'ready' AND id IN ({marks})",
                 list(article_ids),
             ).fetchall()
@@ -243,22 +210,22 @@ class Registry:
 
     def pending_article_ids(self) -> list[str]:
         """Return articles whose ingestion was interrupted."""
-        with self._lock:
-            rows = self._conn.execute("SELECT id FROM articles WHERE status = 'pending'").fetchall()
+        with self.read() as db:
+            rows = db.execute("SELECT id FROM articles WHERE status = 'pending'").fetchall()
         return [r[0] for r in rows]
 
     def ready_chunk_counts(self) -> dict[str, int]:
         """Return {article id: chunk count} for every ready article."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self.read() as db:
+            rows = db.execute(
                 "SELECT id, chunk_count FROM articles WHERE status = 'ready'"
             ).fetchall()
         return {r[0]: int(r[1]) for r in rows}
 
     def chunks_of(self, article_id: str) -> list[Chunk]:
         """Return the stored chunks of one article, in order (sentences are not loaded)."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self.read() as db:
+            rows = db.execute(
                 "SELECT id, article_id, n, kind, text FROM chunks WHERE article_id = ? ORDER BY n",
                 (article_id,),
             ).fetchall()
@@ -268,8 +235,8 @@ class Registry:
         """Return the number of ready articles in the libraries (None: all)."""
         scope, params = _in_libraries(libraries)
         sql = f"SELECT COUNT(*) FROM articles a WHERE a.status = 'ready'{scope}"
-        with self._lock:
-            return int(self._conn.execute(sql, params).fetchone()[0])
+        with self.read() as db:
+            return int(db.execute(sql, params).fetchone()[0])
 
     # -- moderator reviews ----------------------------------------------------------------------
 
@@ -287,7 +254,7 @@ class Registry:
             if db.execute(ready, (article_id,)).fetchone() is None:
                 return False
             old = db.execute(
-                f"SELECT {_RETRACTED} FROM articles a {_REVIEWS} WHERE a.id = ?", (article_id,)
+                f"SELECT {self._retracted} FROM articles a {_REVIEWS} WHERE a.id = ?", (article_id,)
             )
             was_retracted = bool(old.fetchone()[0])
             db.execute(
@@ -307,7 +274,7 @@ class Registry:
     def clear_review(self, article_id: str) -> bool:
         """Drop a moderator's review so the story's own provenance applies again; return False
         when there is no such story."""
-        retracted = f"SELECT {_RETRACTED} FROM articles a {_REVIEWS} WHERE a.id = ?"
+        retracted = f"SELECT {self._retracted} FROM articles a {_REVIEWS} WHERE a.id = ?"
         with self.transaction() as db:
             ready = "SELECT 1 FROM articles WHERE id = ? AND status = 'ready'"
             if db.execute(ready, (article_id,)).fetchone() is None:
@@ -320,10 +287,10 @@ class Registry:
 
     def retracted_chunk_counts(self) -> dict[str, int]:
         """Return {article id: chunk count} for ready stories that are retracted."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self.read() as db:
+            rows = db.execute(
                 f"SELECT a.id, a.chunk_count FROM articles a {_REVIEWS}"
-                f" WHERE a.status = 'ready' AND {_RETRACTED}"
+                f" WHERE a.status = 'ready' AND {self._retracted}"
             ).fetchall()
         return {r[0]: int(r[1]) for r in rows}
 
@@ -334,8 +301,8 @@ class Registry:
         if not chunk_ids:
             return []
         marks = ",".join("?" * len(chunk_ids))
-        with self._lock:
-            rows = self._conn.execute(
+        with self.read() as db:
+            rows = db.execute(
                 f"SELECT chunk_id, idx, role, text, vec FROM sentences WHERE chunk_id IN ({marks})"
                 " ORDER BY chunk_id, idx",
                 list(chunk_ids),
@@ -346,11 +313,13 @@ class Registry:
 
     def chunk_texts(self) -> list[tuple[str, str, int]]:
         """Return (chunk id, title + text, library) for every chunk of a ready, citable story."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT c.id, a.title || char(10) || c.text, a.library FROM chunks c"
+        with self.read() as db:
+            rows = db.execute(
+                "SELECT c.id, a.title || ? || c.text, a.library FROM chunks c"
                 f" JOIN articles a ON a.id = c.article_id {_REVIEWS}"
-                f" WHERE a.status = 'ready' AND NOT {_RETRACTED} ORDER BY c.rowid"
+                f" WHERE a.status = 'ready' AND NOT {self._retracted}"
+                f" ORDER BY {self.dialect.insertion_order('c')}",
+                ("\n",),
             ).fetchall()
         return [(r[0], r[1], int(r[2])) for r in rows]
 
@@ -359,20 +328,20 @@ class Registry:
         if not chunk_ids:
             return {}
         marks = ",".join("?" * len(chunk_ids))
-        with self._lock:
+        with self.read() as db:
             # The reviews lookup is by primary key per row: no scan, whatever the index size.
-            rows = self._conn.execute(
+            rows = db.execute(
                 f"SELECT c.id, c.article_id, c.kind, c.text FROM chunks c JOIN articles a"
                 f" ON a.id = c.article_id {_REVIEWS} WHERE a.status = 'ready'"
-                f" AND NOT {_RETRACTED} AND c.id IN ({marks})",
+                f" AND NOT {self._retracted} AND c.id IN ({marks})",
                 list(chunk_ids),
             ).fetchall()
         return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
     def article_dates(self) -> dict[str, date | None]:
         """Return {article id: published (else updated) date} for ready stories."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self.read() as db:
+            rows = db.execute(
                 "SELECT id, COALESCE(published, updated) FROM articles WHERE status = 'ready'"
             ).fetchall()
         return {r[0]: date.fromisoformat(r[1]) if r[1] else None for r in rows}
@@ -384,9 +353,9 @@ class Registry:
 
     def count_chunks(self) -> int:
         """Return the number of chunks of ready articles."""
-        with self._lock:
+        with self.read() as db:
             return int(
-                self._conn.execute(
+                db.execute(
                     "SELECT COALESCE(SUM(chunk_count), 0) FROM articles WHERE status='ready'"
                 ).fetchone()[0]
             )
@@ -429,13 +398,13 @@ class Registry:
 
     def count_questions(self) -> int:
         """Return how many questions were logged."""
-        with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM questions").fetchone()[0])
+        with self.read() as db:
+            return int(db.execute("SELECT COUNT(*) FROM questions").fetchone()[0])
 
     def questions_since(self, since: datetime) -> list[LoggedQuestion]:
         """Return questions logged at or after `since` (UTC), oldest first."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self.read() as db:
+            rows = db.execute(
                 "SELECT id, asked_at, question, refused, article_ids, private, guild_id"
                 " FROM questions WHERE asked_at >= ? ORDER BY id",
                 (since.astimezone(UTC).isoformat(timespec="seconds"),),
@@ -454,18 +423,18 @@ class Registry:
         """Return ready, unretracted articles of the libraries (None: all) added at or after
         `since` (UTC), newest first."""
         scope, params = _in_libraries(libraries)
-        with self._lock:
-            rows = self._conn.execute(
+        with self.read() as db:
+            rows = db.execute(
                 f"{_SELECT_ARTICLES} WHERE a.status = 'ready' AND a.added_at >= ?"
-                f" AND NOT {_RETRACTED}{scope} ORDER BY a.added_at DESC, a.id",
+                f" AND NOT {self._retracted}{scope} ORDER BY a.added_at DESC, a.id",
                 (since.astimezone(UTC).isoformat(timespec="seconds"), *params),
             ).fetchall()
         return [article_from_row(r) for r in rows]
 
     def get_meta(self, key: str) -> str | None:
         """Return a stored value, or None."""
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        with self.read() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
@@ -487,7 +456,6 @@ _SELECT_ARTICLES = (
 # A story is retracted when a moderator's review says so or, without one, when the page itself
 # says so (a moderator's review replaces the page's status). Needs `a` articles joined with:
 _REVIEWS = "LEFT JOIN reviews r ON r.article_id = a.id"
-_RETRACTED = "COALESCE(r.status, json_extract(a.provenance, '$.review_status'), '') = 'retracted'"
 
 
 def _in_libraries(libraries: Libraries | None) -> tuple[str, tuple[int, ...]]:
@@ -495,13 +463,13 @@ def _in_libraries(libraries: Libraries | None) -> tuple[str, tuple[int, ...]]:
     if libraries is None:
         return "", ()
     if not libraries:
-        return " AND 0", ()
+        return " AND 1 = 0", ()
     return f" AND a.library IN ({','.join('?' * len(libraries))})", tuple(libraries)
 
 
-def _bump_generation(db: sqlite3.Connection) -> None:
+def _bump_generation(db: Connection) -> None:
     """Advance the generation counter inside the caller's transaction."""
     db.execute(
         "INSERT INTO meta (key, value) VALUES ('generation', '1')"
-        " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        " ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)"
     )

@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
 
 from index.models import Article, KeyQuestion, Provenance
 
 # What a story states about itself; a moderator's review lives in the reviews table instead.
 PAGE_PROVENANCE = ("review_status", "review_label", "confidence", "sources_reviewed",
                     "official_sources")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceRow:
+    """A stored sentence of a chunk with its vector."""
+
+    chunk_id: str
+    idx: int
+    role: str
+    text: str
+    vector: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedQuestion:
+    """One entry of the question log."""
+
+    id: int
+    asked_at: datetime
+    question: str
+    refused: bool
+    article_ids: tuple[str, ...]
+    private: bool = False
+    guild_id: int | None = None  # the server it was asked in; None for the CLI and old rows
 
 
 def _iso(d: date | None) -> str | None:
@@ -31,8 +57,8 @@ def article_row(a: Article) -> tuple[object, ...]:
     )  # fmt: skip
 
 
-def article_from_row(row: sqlite3.Row) -> Article:
-    """Build an Article from a registry row."""
+def article_from_row(row: Any) -> Article:
+    """Build an Article from a registry row (sqlite3.Row or index.postgres.Row)."""
     return Article(
         id=row["id"],
         title=row["title"],
@@ -53,7 +79,7 @@ def article_from_row(row: sqlite3.Row) -> Article:
     )
 
 
-def _provenance(row: sqlite3.Row) -> Provenance:
+def _provenance(row: Any) -> Provenance:
     """Return the page's own provenance, or a moderator's review of the story laid over it."""
     page = Provenance(**json.loads(row["provenance"]))
     columns = row.keys()  # `in row` would search the values

@@ -1,10 +1,12 @@
-"""The registry's SQLite schema, and the upgrades that bring older databases up to it."""
+"""The registry's schema (one text for SQLite and PostgreSQL), and the upgrades that bring
+older databases up to it."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from index.database import Connection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -146,6 +148,12 @@ CREATE TABLE IF NOT EXISTS feed_items (
 );
 CREATE INDEX IF NOT EXISTS feed_items_link ON feed_items(library, link);
 CREATE INDEX IF NOT EXISTS feed_items_text ON feed_items(library, text_hash);
+-- Work done once across every process (index/leases.py): who holds it, and until when.
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,     -- e.g. 'digest:GUILD' or 'follows.check'
+    owner TEXT NOT NULL,       -- host:pid:random of the holding process
+    until_ms INTEGER NOT NULL  -- epoch milliseconds; a lapsed lease may be claimed by anyone
+);
 """
 
 
@@ -155,17 +163,18 @@ META_SAMPLES_DUE = "samples.due"
 META_TAG_VECTORS = "vectors.untagged_libraries"
 
 
-def create_or_upgrade(db: sqlite3.Connection, legacy_library: int = 0) -> None:
+def create_or_upgrade(db: Connection, legacy_library: int = 0) -> None:
     """Create missing tables, then add what databases written by older versions lack.
 
     Stories of a database made before libraries existed join `legacy_library`.
     """
     new = not _columns(db, "articles")
-    db.executescript(SCHEMA)
+    db.script(db.dialect.schema(SCHEMA))
     if new:  # a new data directory: the bundled samples are due, once
-        _write(db, "INSERT OR IGNORE INTO meta (key, value) VALUES (?, '1')", (META_SAMPLES_DUE,))
+        _write(db, "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT DO NOTHING",
+               (META_SAMPLES_DUE,))  # fmt: skip
     _add_article_libraries(db, legacy_library)
-    if "articles_library" not in {row[1] for row in db.execute("PRAGMA index_list(articles)")}:
+    if "articles_library" not in db.indexes("articles"):
         _write(db, "CREATE INDEX IF NOT EXISTS articles_library ON articles(library, status)", ())
     _add_missing_columns(db)
     _add_question_guilds(db)
@@ -174,7 +183,7 @@ def create_or_upgrade(db: sqlite3.Connection, legacy_library: int = 0) -> None:
     _add_follow_servers(db)
 
 
-def _add_missing_columns(db: sqlite3.Connection) -> None:
+def _add_missing_columns(db: Connection) -> None:
     """Add columns that databases created by older versions lack (CREATE IF NOT EXISTS won't)."""
     if "private" in _columns(db, "questions"):
         return  # the usual case: no write lock taken at start-up
@@ -188,7 +197,7 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
             db.execute("UPDATE questions SET private = 1")
 
 
-def _add_question_guilds(db: sqlite3.Connection) -> None:
+def _add_question_guilds(db: Connection) -> None:
     """Record the server of each question; older rows get NULL, so no server's digest shows them."""
     if "guild_id" in _columns(db, "questions"):
         return
@@ -197,24 +206,24 @@ def _add_question_guilds(db: sqlite3.Connection) -> None:
             db.execute("ALTER TABLE questions ADD COLUMN guild_id INTEGER")
 
 
-def _add_question_threads(db: sqlite3.Connection) -> None:
+def _add_question_threads(db: Connection) -> None:
     """Record the thread of each question; older rows get NULL (asked outside any thread)."""
     if "thread_id" not in _columns(db, "questions"):
         with _immediate(db):  # re-checked inside, as in _add_missing_columns
             if "thread_id" not in _columns(db, "questions"):
                 db.execute("ALTER TABLE questions ADD COLUMN thread_id INTEGER")
     # A thread's questions are read back on every follow-up in it.
-    if "questions_thread" not in {row[1] for row in db.execute("PRAGMA index_list(questions)")}:
+    if "questions_thread" not in db.indexes("questions"):
         _write(db, "CREATE INDEX IF NOT EXISTS questions_thread ON questions(thread_id, id)", ())
 
 
-def _write(db: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> None:
+def _write(db: Connection, sql: str, params: tuple[object, ...]) -> None:
     """Run one start-up write in its own write transaction (it waits for another process's)."""
     with _immediate(db):
         db.execute(sql, params)
 
 
-def _add_article_libraries(db: sqlite3.Connection, legacy_library: int) -> None:
+def _add_article_libraries(db: Connection, legacy_library: int) -> None:
     """Put every story of an older database into one library, and flag its vectors for tagging."""
     if "library" in _columns(db, "articles"):
         return
@@ -223,15 +232,17 @@ def _add_article_libraries(db: sqlite3.Connection, legacy_library: int) -> None:
             db.execute("ALTER TABLE articles ADD COLUMN library INTEGER NOT NULL DEFAULT 0")
             db.execute("UPDATE articles SET library = ?", (legacy_library,))
             db.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')", (META_TAG_VECTORS,)
+                "INSERT INTO meta (key, value) VALUES (?, '1')"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (META_TAG_VECTORS,),
             )
 
 
 @contextmanager
-def _immediate(db: sqlite3.Connection) -> Iterator[None]:
+def _immediate(db: Connection) -> Iterator[None]:
     """Run the block in one write transaction: it waits for another process's, and rolls back
     on any error."""
-    db.execute("BEGIN IMMEDIATE")
+    db.begin_write()
     try:
         yield
     except BaseException:
@@ -240,12 +251,12 @@ def _immediate(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+def _columns(db: Connection, table: str) -> set[str]:
     """Return the column names of a table."""
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    return db.columns(table)
 
 
-def _add_follow_keys(db: sqlite3.Connection) -> None:
+def _add_follow_keys(db: Connection) -> None:
     """Give follows of older databases their question_key, keeping the older of two that clash."""
     if "question_key" in _columns(db, "follows"):
         return
@@ -257,7 +268,7 @@ def _add_follow_keys(db: sqlite3.Connection) -> None:
             _fill_follow_keys(db)
 
 
-def _fill_follow_keys(db: sqlite3.Connection) -> None:
+def _fill_follow_keys(db: Connection) -> None:
     """Add question_key, fill it, drop the newer of two follows it makes one, and index it."""
     db.execute("ALTER TABLE follows ADD COLUMN question_key TEXT NOT NULL DEFAULT ''")
     kept: set[tuple[int, str]] = set()
@@ -275,7 +286,7 @@ def _fill_follow_keys(db: sqlite3.Connection) -> None:
     )
 
 
-def _add_follow_servers(db: sqlite3.Connection) -> None:
+def _add_follow_servers(db: Connection) -> None:
     """Make follows of older databases one per server: rebuild the table with the new key."""
     if _follows_keyed_by_server(db):
         return
@@ -295,8 +306,10 @@ def _add_follow_servers(db: sqlite3.Connection) -> None:
         db.execute("DROP TABLE follows_old")
 
 
-def _follows_keyed_by_server(db: sqlite3.Connection) -> bool:
+def _follows_keyed_by_server(db: Connection) -> bool:
     """Tell whether the follows table has today's key (member, server, question)."""
+    if db.dialect.name != "sqlite":
+        return True  # PostgreSQL registries began after this key did
     row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'follows'")
     sql = (row.fetchone() or ("",))[0]
     return "UNIQUE (user_id, guild_id, question_key)" in sql

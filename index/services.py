@@ -19,6 +19,7 @@ from index.feeds.corroboration import Corroboration
 from index.fetch import FEED_CONTENT_TYPES, FetchedPage, FetchPolicy, fetch_url
 from index.follows import FollowService
 from index.ingest import Ingestor
+from index.leases import Leases
 from index.lexical import LexicalIndex
 from index.library import SHARED, Libraries
 from index.models import Answer, IngestReport, RawDocument
@@ -64,6 +65,7 @@ class Services:
     shared_clock: SharedClock  # read through `clock`
     repairer: Repairer
     conversations: Conversations
+    leases: Leases  # once-only work across processes (digest posts, follow checks)
 
     @property
     def clock(self) -> Clock:
@@ -175,9 +177,15 @@ REGISTRY_FIX = (
 
 
 def open_registry(settings: Settings, clock: Clock = utc_now) -> Registry:
-    """Open the SQLite registry; raise StoreDamagedError naming the file if it is unusable."""
+    """Open the registry (SQLite, or PostgreSQL with NEWSBOT_DATABASE_URL); raise
+    StoreDamagedError naming the file if a SQLite one is unusable."""
     try:
-        return Registry(settings.db_path, legacy_library=legacy_library(settings), clock=clock)
+        return Registry(
+            settings.db_path,
+            legacy_library=legacy_library(settings),
+            url=settings.database_url.get_secret_value(),
+            clock=clock,
+        )
     except sqlite3.DatabaseError as exc:
         raise StoreDamagedError(settings.db_path, str(exc), REGISTRY_FIX) from exc
 
@@ -234,5 +242,6 @@ def build_services(
         shared_clock=now,
         repairer=repairer,
         conversations=Conversations(registry),
+        leases=Leases(registry, settings.lease_seconds),
     )
     return services

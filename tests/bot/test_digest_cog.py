@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,6 +18,8 @@ from bot.digest_embeds import NOW_ANSWERED_NAME, UNANSWERED_NAME
 from bot.errors import DigestUnavailable
 from bot.limits import message_problems
 from index.digest import Digest, DigestService, DigestStory, floor_second
+from index.errors import LeaseBusyError
+from index.leases import Leases
 from index.registry import Registry
 from index.services import Services
 from index.settings import Settings
@@ -30,6 +33,8 @@ from tests.bot.support import (
     moderator_by_role,
     sent,
 )
+
+pytestmark = pytest.mark.both_backends  # registry tests run on SQLite and PostgreSQL
 
 DIGEST_ROLE = 555_555_555_555_555_555
 
@@ -319,7 +324,7 @@ async def test_a_restart_mid_post_resumes_where_it_stopped(bot: NewsBot, long_di
     assert len(flaky.delivered) == 2
     # A restart: a new cog over a new connection to the same database.
     fresh = type(cog)(bot)
-    registry = Registry(bot.settings.db_path)
+    registry = Registry(bot.settings.db_path, url=bot.settings.database_url.get_secret_value())
     try:
         fresh.service_for = lambda guild_id: DigestService(  # type: ignore[method-assign]
             registry, bot.settings, guild_id=guild_id
@@ -401,3 +406,47 @@ async def test_another_servers_moderator_cannot_post_the_digest(bot: NewsBot) ->
     channel.send.assert_not_awaited()
     assert "another server" in sent(elsewhere)[-1]["content"]
     assert cog.service_for(GUILD_ID).last_run() == last  # nothing recorded as posted
+
+
+# -- several bot processes: the digest lease ----------------------------------------------------
+
+
+async def test_a_digest_another_process_is_posting_is_left_to_it(
+    bot: NewsBot, long_digest: None
+) -> None:
+    cog, channel, clock = _due_with_role(bot)
+    other = Leases(bot.services.registry, 0.3, owner="other-process")
+    assert other.claim(f"digest:{GUILD_ID}")
+    flaky = FlakyChannel(channel, fail_on=set())
+    assert await cog.post_if_due() is False
+    assert flaky.delivered == []
+    with pytest.raises(LeaseBusyError):  # /digest post too waits for the other process
+        await cog.post.callback(cog, interaction(bot, moderator_by_role()))
+    await asyncio.sleep(0.4)  # the other process stopped renewing: its lease lapsed
+    assert await cog.post_if_due() is True
+    assert len(flaky.delivered) == _expected_messages(cog, clock)
+
+
+async def test_a_process_killed_mid_post_is_finished_by_another_once_its_lease_lapses(
+    bot: NewsBot, long_digest: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cog, channel, clock = _due_with_role(bot)
+    total = _expected_messages(cog, clock)
+    flaky = FlakyChannel(channel, fail_on={3})
+    dead = Leases(bot.services.registry, 0.3, owner="dead-process")
+    monkeypatch.setattr(bot.services, "leases", dead)
+    monkeypatch.setattr(dead, "release", lambda name: None)  # killed: it never lets go
+    with pytest.raises(discord.HTTPException):
+        await cog.post_if_due()
+    assert len(flaky.delivered) == 2
+    survivor = Leases(bot.services.registry, 30, owner="survivor")
+    monkeypatch.setattr(bot.services, "leases", survivor)
+    fresh = type(cog)(bot)
+    assert await fresh.post_if_due() is False  # the dead process's lease still holds
+    await asyncio.sleep(0.4)
+    clock.now += timedelta(minutes=1)
+    assert await fresh.post_if_due() is True
+    bodies = flaky.bodies()
+    assert len(bodies) == total and all(bodies.count(body) == 1 for body in bodies)
+    assert flaky.pings() == 1
+    assert survivor.holder(f"digest:{GUILD_ID}") is None  # released once done

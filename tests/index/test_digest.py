@@ -25,6 +25,8 @@ from index.models import Article, KeyQuestion
 from index.registry import Registry
 from index.settings import Settings
 
+pytestmark = pytest.mark.both_backends  # registry tests run on SQLite and PostgreSQL
+
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -93,8 +95,10 @@ def test_slots_keep_local_time_across_dst() -> None:
     assert schedule.next_slot(_paris(2026, 3, 24, 0, 0)) == _paris(2026, 3, 30, 9, 0)
 
 
-def test_first_start_waits_for_the_first_slot_then_posts_once_per_week(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "db.sqlite")
+def test_first_start_waits_for_the_first_slot_then_posts_once_per_week(
+    tmp_path: Path, database_url: str
+) -> None:
+    registry = Registry(tmp_path / "db.sqlite", url=database_url)
     service = DigestService(registry, _settings(tmp_path))
     start = _paris(2026, 3, 4, 12, 0)  # a Wednesday: first start
     posted = _tick(service, _every(start, start + timedelta(days=22), timedelta(minutes=15)))
@@ -105,14 +109,14 @@ def test_first_start_waits_for_the_first_slot_then_posts_once_per_week(tmp_path:
     ]
 
 
-def test_restart_neither_repeats_nor_skips(tmp_path: Path) -> None:
+def test_restart_neither_repeats_nor_skips(tmp_path: Path, database_url: str) -> None:
     db = tmp_path / "db.sqlite"
     settings = _settings(tmp_path)
-    first = DigestService(Registry(db), settings)
+    first = DigestService(Registry(db, url=database_url), settings)
     assert not first.due(_paris(2026, 3, 4, 12, 0))
     assert _tick(first, [_paris(2026, 3, 9, 9, 1)]) == [_paris(2026, 3, 9, 9, 1)]
     # Restart right after posting: the new process does not post again this week.
-    second = DigestService(Registry(db), settings)
+    second = DigestService(Registry(db, url=database_url), settings)
     assert (
         _tick(
             second, _every(_paris(2026, 3, 9, 9, 2), _paris(2026, 3, 16, 8, 59), timedelta(hours=1))
@@ -120,14 +124,16 @@ def test_restart_neither_repeats_nor_skips(tmp_path: Path) -> None:
         == []
     )
     # ...and a restart just before the next slot does not skip it.
-    third = DigestService(Registry(db), settings)
+    third = DigestService(Registry(db, url=database_url), settings)
     assert _tick(third, [_paris(2026, 3, 16, 8, 59), _paris(2026, 3, 16, 9, 0)]) == [
         _paris(2026, 3, 16, 9, 0)
     ]
 
 
-def test_downtime_over_the_slot_posts_once_on_return_with_everything_missed(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "db.sqlite")
+def test_downtime_over_the_slot_posts_once_on_return_with_everything_missed(
+    tmp_path: Path, database_url: str
+) -> None:
+    registry = Registry(tmp_path / "db.sqlite", url=database_url)
     service = DigestService(registry, _settings(tmp_path))
     service.due(_paris(2026, 3, 1, 12, 0))
     assert _tick(service, [_paris(2026, 3, 2, 9, 0)]) == [_paris(2026, 3, 2, 9, 0)]
@@ -141,8 +147,8 @@ def test_downtime_over_the_slot_posts_once_on_return_with_everything_missed(tmp_
     assert service.build(_paris(2026, 3, 16, 9, 0)).stories == ()
 
 
-def test_manual_post_after_the_slot_counts_for_the_week(tmp_path: Path) -> None:
-    service = DigestService(Registry(tmp_path / "db.sqlite"), _settings(tmp_path))
+def test_manual_post_after_the_slot_counts_for_the_week(tmp_path: Path, database_url: str) -> None:
+    service = DigestService(Registry(tmp_path / "db.sqlite", url=database_url), _settings(tmp_path))
     service.due(_paris(2026, 3, 1, 12, 0))
     service.mark_posted(service.build(_paris(2026, 3, 2, 10, 0)))  # /digest post at 10:00
     assert (
@@ -205,8 +211,9 @@ def _slots(zone: str, weekday: int, at: time, first: datetime, last: datetime) -
 
 def test_digest_lists_new_stories_newest_first_with_summary_and_key_question(
     tmp_path: Path,
+    database_url: str,
 ) -> None:
-    registry = Registry(tmp_path / "db.sqlite")
+    registry = Registry(tmp_path / "db.sqlite", url=database_url)
     service = DigestService(registry, _settings(tmp_path))
     service.mark_posted(service.build(_paris(2026, 3, 2, 9, 0)))
     _add_article(registry, "old", _paris(2026, 3, 1, 9, 0))
@@ -228,8 +235,8 @@ def test_digest_lists_new_stories_newest_first_with_summary_and_key_question(
     assert digest.stories[0].key_question is None
 
 
-def test_digest_counts_the_weeks_questions(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "db.sqlite")
+def test_digest_counts_the_weeks_questions(tmp_path: Path, database_url: str) -> None:
+    registry = Registry(tmp_path / "db.sqlite", url=database_url)
     service = DigestService(registry, _settings(tmp_path))
     now = datetime.now(UTC)
     service.mark_posted(service.build(now - timedelta(days=1)))
@@ -274,8 +281,10 @@ def test_build_digest_is_pure_and_one_line_summary_is_short() -> None:
     assert digest.question_count == 0 and digest.top_questions == ()
 
 
-def test_privately_asked_questions_count_but_are_never_shown(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "db.sqlite")
+def test_privately_asked_questions_count_but_are_never_shown(
+    tmp_path: Path, database_url: str
+) -> None:
+    registry = Registry(tmp_path / "db.sqlite", url=database_url)
     service = DigestService(registry, _settings(tmp_path))
     now = datetime.now(UTC)
     service.mark_posted(service.build(now - timedelta(days=1)))
@@ -286,3 +295,21 @@ def test_privately_asked_questions_count_but_are_never_shown(tmp_path: Path) -> 
     digest = service.build(now + timedelta(minutes=1))
     assert digest.question_count == 5
     assert [(q.text, q.count) for q in digest.top_questions] == [("Who won?", 2)]
+
+
+def test_each_digest_message_has_one_nonce_in_every_process(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = _settings(tmp_path)
+    now = _paris(2026, 3, 9, 9, 1)
+    one = DigestService(Registry(tmp_path / "db.sqlite", url=database_url), settings, guild_id=7)
+    other = DigestService(Registry(tmp_path / "db.sqlite", url=database_url), settings, guild_id=7)
+    digest = one.build(now)
+    nonces = [one.message_nonce(digest, n) for n in (1, 2)]
+    assert nonces == [other.message_nonce(digest, n) for n in (1, 2)]  # another process: same
+    assert nonces[0] != nonces[1] and all(len(n) <= 25 for n in nonces)  # Discord's limit
+    elsewhere = DigestService(Registry(tmp_path / "db.sqlite", url=database_url), settings,
+                              guild_id=8)  # fmt: skip
+    assert elsewhere.message_nonce(digest, 1) not in nonces
+    one.mark_posted(digest)  # the next period's messages are new messages
+    assert one.message_nonce(one.build(now + timedelta(days=7)), 1) not in nonces

@@ -23,6 +23,8 @@ from index.services import Services, build_services
 from index.settings import Settings
 from tests.fakes import FakeEmbedder
 
+pytestmark = pytest.mark.both_backends  # registry tests run on SQLite and PostgreSQL
+
 VOICE_QUESTION = "How fast does OpenAI's new voice model answer spoken questions?"
 VOICE_STORY = RawDocument(
     text=(

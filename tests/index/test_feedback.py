@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -14,12 +14,14 @@ from index.services import Services, build_services
 from index.settings import Settings
 from tests.fakes import FakeEmbedder
 
+pytestmark = pytest.mark.both_backends  # registry tests run on SQLite and PostgreSQL
+
 ANSWERED = "Are Hollywood writers being replaced by AI?"
 REFUSED = "Who won the 2026 FIFA World Cup final?"
 ANN, BOB = 111_222_333_444_555_666, 777_888_999_000_111_222
 
 
-def _rows(services: Services) -> list[sqlite3.Row]:
+def _rows(services: Services) -> list[Any]:
     with services.registry.read() as db:
         return db.execute("SELECT * FROM feedback ORDER BY id").fetchall()
 

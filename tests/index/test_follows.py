@@ -18,6 +18,8 @@ from index.settings import Settings
 from tests.fakes import FakeEmbedder
 from tests.follow_stories import EU_FINE, EU_QUESTION, FITBIT, PAY_QUESTION, TRAINER_PAY, add_story
 
+pytestmark = pytest.mark.both_backends  # registry tests run on SQLite and PostgreSQL
+
 ANN, BOB = 1001, 1002
 
 
@@ -237,6 +239,7 @@ def _old_database(path: Path) -> None:
     db.close()
 
 
+@pytest.mark.sqlite_only  # upgrades an older SQLite file
 def test_an_older_database_gets_question_keys_and_keeps_the_older_duplicate(
     settings: Settings,
 ) -> None:
@@ -253,6 +256,7 @@ def test_an_older_database_gets_question_keys_and_keeps_the_older_duplicate(
     Registry(path).close()  # opening it again changes nothing
 
 
+@pytest.mark.sqlite_only  # upgrades an older SQLite file
 def test_two_processes_opening_an_older_database_at_once_both_work(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     _old_database(path)

@@ -13,6 +13,8 @@ from index.models import RawDocument
 from index.services import Services
 from tests.library_stories import LUMEN, QUESTION
 
+pytestmark = pytest.mark.both_backends  # registry tests run on SQLite and PostgreSQL
+
 A, B = 1111, 2222
 ORBIT = """---
 title: Orbitline trains a weather model

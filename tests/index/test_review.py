@@ -17,6 +17,8 @@ from index.settings import Settings
 from newsbot import cli
 from tests.fakes import FakeEmbedder
 
+pytestmark = pytest.mark.both_backends  # registry tests run on SQLite and PostgreSQL
+
 SEED_QUESTION = "How many contracts did the screenwriter complete for AI training platforms?"
 SEED_TITLE = "Hollywood Professionals Transition to AI Training Roles"
 ZORB_QUESTION = "How much did the Zorblax quantum widget startup raise from investors?"
@@ -222,6 +224,7 @@ def test_bad_review_input_raises_and_changes_nothing(
 ) -> None:
     seed = _seed_id(seeded)
     before = (seeded.registry.get_article(seed), seeded.registry.generation())
+    kwargs = dict(kwargs)  # the parametrized dict is shared by both backends' runs
     article_id = str(kwargs.pop("article_id", seed))
     with pytest.raises(error) as raised:
         review_story(seeded.registry, article_id, **kwargs)  # type: ignore[arg-type]

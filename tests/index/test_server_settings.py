@@ -11,12 +11,14 @@ from index.registry import Registry
 from index.server_settings import SERVER_KEYS, ServerSettings
 from index.settings import Settings
 
+pytestmark = pytest.mark.both_backends  # registry tests run on SQLite and PostgreSQL
+
 A, B = 11, 22
 
 
 @pytest.fixture
-def servers(settings: Settings) -> ServerSettings:
-    return ServerSettings(Registry(settings.db_path), settings)
+def servers(settings: Settings, database_url: str) -> ServerSettings:
+    return ServerSettings(Registry(settings.db_path, url=database_url), settings)
 
 
 def test_a_server_changes_only_its_own(servers: ServerSettings) -> None:
@@ -41,12 +43,14 @@ def test_bad_values_are_refused_and_change_nothing(
     assert servers.changed(A) == {}
 
 
-def test_default_resets_and_settings_survive_a_restart(settings: Settings) -> None:
-    servers = ServerSettings(Registry(settings.db_path), settings)
+def test_default_resets_and_settings_survive_a_restart(
+    settings: Settings, database_url: str
+) -> None:
+    servers = ServerSettings(Registry(settings.db_path, url=database_url), settings)
     servers.set(A, "use_shared_library", "false")
     servers.set(A, "ask_rate", "7")
     servers.set(A, "ask_rate", "default")
-    again = ServerSettings(Registry(settings.db_path), settings)
+    again = ServerSettings(Registry(settings.db_path, url=database_url), settings)
     assert again.for_guild(A).use_shared_library is False
     assert again.for_guild(A).ask_rate == settings.ask_rate
     assert again.scope(A) == (A,) and again.scope(B) == (B, 0)

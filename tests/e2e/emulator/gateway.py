@@ -1,4 +1,8 @@
-"""The gateway websocket: HELLO, IDENTIFY/READY, heartbeats, dispatches, RESUME with replay."""
+"""The gateway websocket: HELLO, IDENTIFY/READY, heartbeats, dispatches, RESUME with replay.
+
+Shards as Discord has them: IDENTIFY names `shard: [id, count]`, each shard has its own session,
+and a server's events go to shard `(guild_id >> 22) % count` only (without `shard`: shard 0 of 1).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ NOT_AUTHENTICATED = 4003
 AUTHENTICATION_FAILED = 4004
 ALREADY_AUTHENTICATED = 4005
 INVALID_INTENTS = 4013
+INVALID_SHARD = 4010
 DISALLOWED_INTENTS = 4014
 
 
@@ -48,13 +53,19 @@ class Connection:
     ws: web.WebSocketResponse
     opened_at: float
     session: Session | None = None  # set once IDENTIFY or RESUME succeeded
+    shard: int = 0  # the shard this connection identified (or resumed) as
     closed_at: float | None = None
     close_code: int | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # frames leave in sequence order
 
 
+def shard_of(guild_id: int, count: int) -> int:
+    """Return the shard that carries a server's events (Discord's formula)."""
+    return (guild_id >> 22) % count
+
+
 class Gateway:
-    """Plays Discord's gateway for one bot: one session, at most one live connection."""
+    """Plays Discord's gateway for one bot: a session per shard, one live connection each."""
 
     def __init__(
         self, world: World, recorder: Recorder, ledger: Ledger, heartbeat_ms: int = 1000
@@ -65,9 +76,20 @@ class Gateway:
         self.heartbeat_ms = heartbeat_ms
         self.resume_url = ""  # set by the server once its port is known
         self.connections: list[Connection] = []
-        self.session: Session | None = None
-        self.current: Connection | None = None
+        self.sessions: dict[int, Session] = {}  # by shard id
+        self.currents: dict[int, Connection] = {}  # each shard's live connection
+        self.shard_count = 1  # as the last IDENTIFY said
         self.intents = 0  # what the bot asked for in IDENTIFY
+
+    @property
+    def session(self) -> Session | None:
+        """Return shard 0's session (the only one of an unsharded bot)."""
+        return self.sessions.get(0)
+
+    @property
+    def current(self) -> Connection | None:
+        """Return shard 0's live connection."""
+        return self.currents.get(0)
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         """Serve one websocket connection until either side closes it."""
@@ -90,8 +112,8 @@ class Gateway:
                     await ws.close(code=DECODE_ERROR, message=b"Error while decoding payload.")
         finally:
             conn.closed_at = time.monotonic()
-            if self.current is conn:
-                self.current = None
+            if self.currents.get(conn.shard) is conn:
+                del self.currents[conn.shard]
         return ws
 
     async def _receive(self, conn: Connection, payload: dict[str, Any]) -> None:
@@ -124,18 +146,27 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS:  # the application has no privileged intent enabled
             await conn.ws.close(code=DISALLOWED_INTENTS, message=b"Disallowed intent(s).")
             return
+        shard, count = data.get("shard") or (0, 1)
+        if not 0 <= shard < count:
+            await conn.ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+            return
         self.intents = intents
-        self.session = Session(secrets.token_hex(16))
-        conn.session = self.session
-        self.current = conn
-        ready = self.world.ready(self.session.id, self.resume_url)
-        await self.dispatch("READY", ready)
-        for guild_id in self.world.guild_ids():
-            await self.dispatch("GUILD_CREATE", self.world.guild_create(guild_id))
+        self.shard_count = count
+        session = self.sessions[shard] = Session(secrets.token_hex(16))
+        conn.session, conn.shard = session, shard
+        self.currents[shard] = conn
+        guilds = [g for g in self.world.guild_ids() if shard_of(g, count) == shard]
+        ready = self.world.ready(session.id, self.resume_url)
+        ready["guilds"] = [{"id": str(g), "unavailable": True} for g in guilds]
+        ready["shard"] = [shard, count]
+        await self.dispatch("READY", ready, shard=shard)
+        for guild_id in guilds:
+            await self.dispatch("GUILD_CREATE", self.world.guild_create(guild_id), shard=shard)
 
     async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
         """Replay what the bot missed since its last sequence number, then RESUMED."""
-        session = self.session
+        shard = next((n for n, s in self.sessions.items() if s.id == data.get("session_id")), 0)
+        session = self.sessions.get(shard)
         if (
             session is None
             or data.get("session_id") != session.id
@@ -144,22 +175,26 @@ class Gateway:
         ):
             await self._send(conn, {"op": INVALID_SESSION, "d": False})
             return
-        conn.session = session
+        conn.session, conn.shard = session, shard
         async with conn.lock:
             # Live from here: new dispatches queue on the lock, so they follow the replay.
-            self.current = conn
+            self.currents[shard] = conn
             for event in list(session.events):
                 if event["s"] > data["seq"]:
                     await self._write(conn, event)
             session.seq += 1
             await self._write(conn, {"op": DISPATCH, "t": "RESUMED", "s": session.seq, "d": {}})
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> int:
-        """Send an event to the bot, or keep it for replay while it is disconnected."""
-        session = self.session
+    async def dispatch(self, event: str, data: dict[str, Any], shard: int | None = None) -> int:
+        """Send an event to the shard of its server, or keep it for replay while that shard is
+        disconnected."""
+        if shard is None:
+            guild = data.get("guild_id") or (data.get("id") if event == "GUILD_CREATE" else None)
+            shard = shard_of(int(guild), self.shard_count) if guild else 0
+        session = self.sessions.get(shard)
         if session is None:
-            raise RuntimeError("the bot has not identified yet")
-        conn = self.current
+            raise RuntimeError(f"the bot has not identified shard {shard} yet")
+        conn = self.currents.get(shard)
         if conn is None:
             session.seq += 1
             session.events.append({"op": DISPATCH, "t": event, "s": session.seq, "d": data})
@@ -176,7 +211,7 @@ class Gateway:
         conn = self.current
         if conn is None:
             raise RuntimeError("no live gateway connection to drop")
-        self.current = None  # events from here on wait for the bot to resume
+        del self.currents[0]  # events from here on wait for the bot to resume
         conn.close_code = code
         await conn.ws.close(code=code, message=b"emulated connection drop")
 

@@ -91,6 +91,11 @@ class MessageStore:
             self._by_id[message_id] = message
         return message
 
+    def in_channel(self, channel_id: int) -> list[dict[str, Any]]:
+        """Return the messages of one channel, oldest first."""
+        with self._lock:
+            return [m for m in self._by_id.values() if m["channel_id"] == str(channel_id)]
+
     def get(self, message_id: int) -> dict[str, Any] | None:
         """Return a stored message."""
         with self._lock:

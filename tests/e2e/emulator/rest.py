@@ -7,6 +7,7 @@ them (validation.py) and refused with Discord's status codes and error bodies.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -62,6 +63,8 @@ class Rest:
         self.messages = messages
         self.threads = threads
         self.gateway_url = ""  # set by the server once its port is known
+        self.message_delay = 0.0  # seconds each channel message takes (to kill a bot mid-post)
+        self._nonces: dict[tuple[int, str], dict[str, Any]] = {}  # enforce_nonce's memory
 
     def routes(self) -> list[web.RouteDef]:
         """Return the route table (a catch-all records calls the emulator does not know)."""
@@ -339,7 +342,15 @@ class Rest:
         if reference and self.messages.get(int(reference.get("message_id", 0))) is None:
             unknown = ("message_reference",), "REPLIES_UNKNOWN_MESSAGE", "Unknown message"
             return Reply.invalid([validation.Problem(*unknown)])
-        return Reply(body=self.messages.create(channel_id, body))
+        if self.message_delay:
+            await asyncio.sleep(self.message_delay)
+        nonce = (channel_id, str(body.get("nonce"))) if body.get("enforce_nonce") else None
+        if nonce is not None and nonce in self._nonces:  # Discord returns the first, posts nothing
+            return Reply(body=self._nonces[nonce])
+        created = self.messages.create(channel_id, body)
+        if nonce is not None:
+            self._nonces[nonce] = created
+        return Reply(body=created)
 
     async def get_message(self, request: web.Request, body: Any) -> Reply:
         """Return a stored message."""

@@ -21,7 +21,7 @@ MOD_ROLE_ID = 400_000_000_000_000_001
 MEMBER_ROLE_ID = 400_000_000_000_000_002
 DIGEST_ROLE_ID = 400_000_000_000_000_003  # members opt into it to be pinged with the digest
 # A second server (only in a World made with second_guild=True): its own channels, no roles.
-OTHER_GUILD_ID = 200_000_000_000_000_002
+OTHER_GUILD_ID = 200_000_000_004_194_305  # GUILD_ID + 2**22: the other shard of two
 OTHER_GENERAL_CHANNEL_ID = 300_000_000_000_000_011
 OTHER_DIGEST_CHANNEL_ID = 300_000_000_000_000_012
 

@@ -35,10 +35,12 @@ def server(clock: Clock) -> Iterator[Server]:
 
 
 @pytest.fixture
-def feed_settings(tmp_path: Path, server: Server) -> Settings:
-    """Return settings that may fetch from the test server only."""
+def feed_settings(tmp_path: Path, server: Server, database_url: str) -> Settings:
+    """Return settings that may fetch from the test server only (on PostgreSQL too in modules
+    marked both_backends)."""
     return Settings(  # type: ignore[call-arg]
         _env_file=None, data_dir=tmp_path / "data", refusal_threshold=0.3,
+        database_url=database_url,
         fetch_allow_private_hosts=[server.hostport], fetch_timeout=5,
         feed_interval_seconds=600, feed_min_interval_seconds=60,
     )  # fmt: skip

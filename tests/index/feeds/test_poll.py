@@ -13,6 +13,8 @@ from tests.fakes import FakeEmbedder
 from tests.index.feeds.feedkit import Clock, fill, story
 from tests.index.httpserver import Route, Server
 
+pytestmark = pytest.mark.both_backends  # the feeds table on SQLite and PostgreSQL
+
 
 def _subscribe(fs: Services, server: Server, library: int = 0) -> tuple[int, int]:
     wire = fs.feeds.add(f"{server.base}/wire.rss", library, name="Wire")

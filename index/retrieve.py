@@ -115,19 +115,7 @@ class Retriever:
         # A fixed candidate pool per retriever, so fused scores do not depend on k.
         pool = max(k, CANDIDATE_POOL)
         retracted = self._retracted_chunks()
-        dense: list[tuple[str, float]] = []
-        lists: list[tuple[list[tuple[str, float]], float]] = []
-        if self.mode != "bm25":
-            qvec = self.embed_question(question) if vector is None else vector
-            dense = self._dense(qvec, pool, today, libraries, retracted)
-            lists.append((dense, DENSE_WEIGHT))
-        if self.mode != "dense":
-            # The BM25 index is built without retracted stories; filtering again costs nothing.
-            lexical = self._lexical.search(question, pool, libraries)
-            lists.append((_citable(lexical, retracted), LEXICAL_WEIGHT))
-        if self.mode != "bm25" and self._sentences is not None:
-            found = self._sentences.search(qvec, pool, libraries)
-            lists.append((_citable(found, retracted), SENTENCE_WEIGHT))
+        dense, lists = self._first_pass(question, vector, pool, today, libraries, retracted)
         scored = self._rank(question, _merge(lists, dense), today, prior)
         if self.feedback_terms and self.mode != "dense" and scored:
             # Pseudo-relevance feedback: the first pass's top chunks name what the question
@@ -142,6 +130,32 @@ class Retriever:
             Hit(c.chunk_id, row[0], "kq" if row[1] == "kq" else "body", row[2], score, c.dense)
             for score, c, row in scored[:k]
         ]
+
+    def _first_pass(
+        self,
+        question: str,
+        vector: np.ndarray | None,
+        pool: int,
+        today: date | None,
+        libraries: Sequence[int] | None,
+        retracted: dict[str, int],
+    ) -> tuple[list[tuple[str, float]], list[tuple[list[tuple[str, float]], float]]]:
+        """Return the dense list and every (scored list, fusion weight) of the first pass."""
+        dense: list[tuple[str, float]] = []
+        lists: list[tuple[list[tuple[str, float]], float]] = []
+        qvec = None
+        if self.mode != "bm25":
+            qvec = self.embed_question(question) if vector is None else vector
+            dense = self._dense(qvec, pool, today, libraries, retracted)
+            lists.append((dense, DENSE_WEIGHT))
+        if self.mode != "dense":
+            # The BM25 index is built without retracted stories; filtering again costs nothing.
+            lexical = self._lexical.search(question, pool, libraries)
+            lists.append((_citable(lexical, retracted), LEXICAL_WEIGHT))
+        if qvec is not None and self._sentences is not None:
+            found = self._sentences.search(qvec, pool, libraries)
+            lists.append((_citable(found, retracted), SENTENCE_WEIGHT))
+        return dense, lists
 
     def _dense(
         self,

@@ -75,6 +75,44 @@ class LexicalIndex:
         )
         return [(ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
+    def search_terms(
+        self, terms: Sequence[str], k: int, libraries: Sequence[int] | None = None
+    ) -> list[tuple[str, float]]:
+        """Return up to k (chunk id, BM25 score) pairs for already tokenized terms, best first."""
+        bm25, ids, mask = self._fresh(libraries)
+        if bm25 is None or not ids or not terms:
+            return []
+        docs, scores = bm25.retrieve(
+            [list(terms)], k=min(k, len(ids)), show_progress=False, n_threads=0, weight_mask=mask
+        )
+        return [(ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def expansion_terms(self, question: str, texts: Sequence[str], n: int) -> list[str]:
+        """Return the n most distinctive indexed terms of `texts` not in the question: term
+        frequency there times inverse document frequency over the index (pseudo-relevance
+        feedback: the top stories name what the question paraphrases)."""
+        bm25, ids, _ = self._fresh(None)
+        if bm25 is None or not ids or not texts or n <= 0:
+            return []
+        asked = set(self._tokens([question])[0])
+        df = np.diff(bm25.scores["indptr"])
+        vocab = bm25.vocab_dict
+        weight: dict[str, float] = {}
+        for tokens in self._tokens(list(texts)):
+            for tok in set(tokens):  # once per text: a term several top stories share wins
+                tid = vocab.get(tok)
+                if tok in asked or tid is None or tid >= len(df) or len(tok) < 3 or df[tid] < 2:
+                    continue  # df 1: a typo or one story's oddity, no help to find others
+                weight[tok] = weight.get(tok, 0.0) + float(np.log(len(ids) / df[tid]))
+        return sorted(weight, key=lambda t: (-weight[t], t))[:n]
+
+    def _tokens(self, texts: list[str]) -> list[list[str]]:
+        """Return the texts as the index's (stemmed, stop-word free) tokens."""
+        out = _bm25s().tokenize(
+            texts, stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False
+        )
+        return [list(t) for t in out]
+
     def _mask(self, libraries: Sequence[int] | None) -> np.ndarray | None:
         """Return 1.0 for the chunks of the libraries and 0.0 for the rest (None: no mask)."""
         if libraries is None:

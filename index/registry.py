@@ -323,6 +323,16 @@ class Registry:
             ).fetchall()
         return [(r[0], r[1], int(r[2])) for r in rows]
 
+    def sentence_vectors(self) -> list[tuple[str, int, bytes]]:
+        """Return (chunk id, library, float16 vector) of each sentence of ready, citable stories."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT s.chunk_id, a.library, s.vec FROM sentences s JOIN chunks c"
+                f" ON c.id = s.chunk_id JOIN articles a ON a.id = c.article_id {_REVIEWS}"
+                f" WHERE a.status = 'ready' AND NOT {_RETRACTED} ORDER BY c.rowid, s.idx"
+            ).fetchall()
+        return [(r[0], int(r[1]), bytes(r[2])) for r in rows]
+
     def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
         """Return {chunk id: (article id, kind, text)} for chunks of ready, citable stories."""
         if not chunk_ids:

@@ -16,6 +16,7 @@ from index.ingest import date_ts
 from index.lexical import LexicalIndex, minmax
 from index.models import Hit
 from index.registry import Registry
+from index.sentence_search import SentenceIndex
 from index.store import VectorStore
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -28,6 +29,12 @@ CANDIDATE_POOL = 60
 RETRACTED_EXTRA_MAX = 200
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
+# Optional retrievers (Settings.sentence_search, Settings.feedback_terms): half a main
+# retriever's say, enough to lift a chunk from a near tie, not to outvote dense and BM25 together.
+SENTENCE_WEIGHT = 0.5
+FEEDBACK_WEIGHT = 0.5
+# Pseudo-relevance feedback reads the first pass's top chunks for expansion terms.
+FEEDBACK_CHUNKS = 3
 # News questions are about the present: a story's fused score halves every HALF_LIFE_DAYS of age
 # at the asking date, and every TIMELY_HALF_LIFE_DAYS when the question says "this week",
 # "latest"... Chosen on both development sets (docs/quality.md): a newer story on the same topic
@@ -69,8 +76,12 @@ class Retriever:
         queries: QueryCache,
         lexical: LexicalIndex,
         mode: Mode = "hybrid",
+        sentences: SentenceIndex | None = None,
+        feedback_terms: int = 0,
     ) -> None:
         self._store = store
+        self._sentences = sentences  # None: sentence search off
+        self.feedback_terms = feedback_terms  # 0: pseudo-relevance feedback off
         self._registry = registry
         self._queries = queries
         self._lexical = lexical
@@ -104,23 +115,71 @@ class Retriever:
         # A fixed candidate pool per retriever, so fused scores do not depend on k.
         pool = max(k, CANDIDATE_POOL)
         retracted = self._retracted_chunks()
+        dense, lists = self._first_pass(question, vector, pool, today, libraries, retracted)
+        scored = self._rank(question, _merge(lists, dense), today, prior)
+        if self.feedback_terms and self.mode != "dense" and scored:
+            # Pseudo-relevance feedback: the first pass's top chunks name what the question
+            # paraphrases; a second BM25 pass on their distinctive words adds to the fusion.
+            texts = [row[2] for _, _, row in scored[:FEEDBACK_CHUNKS]]
+            terms = self._lexical.expansion_terms(question, texts, self.feedback_terms)
+            found = self._lexical.search_terms(terms, pool, libraries)
+            if found:
+                lists.append((_citable(found, retracted), FEEDBACK_WEIGHT))
+                scored = self._rank(question, _merge(lists, dense), today, prior)
+        return [
+            Hit(c.chunk_id, row[0], "kq" if row[1] == "kq" else "body", row[2], score, c.dense)
+            for score, c, row in scored[:k]
+        ]
+
+    def _first_pass(
+        self,
+        question: str,
+        vector: np.ndarray | None,
+        pool: int,
+        today: date | None,
+        libraries: Sequence[int] | None,
+        retracted: dict[str, int],
+    ) -> tuple[list[tuple[str, float]], list[tuple[list[tuple[str, float]], float]]]:
+        """Return the dense list and every (scored list, fusion weight) of the first pass."""
         dense: list[tuple[str, float]] = []
+        lists: list[tuple[list[tuple[str, float]], float]] = []
+        qvec = None
         if self.mode != "bm25":
             qvec = self.embed_question(question) if vector is None else vector
-            where = self._date_filter(today)
-            # Retracted stories keep their vectors (they may be reinstated): ask for as many more
-            # as they could take, and drop them before scaling so they shift no other score.
-            wanted = pool + min(sum(retracted.values()), RETRACTED_EXTRA_MAX)
-            dense = _citable(
-                [
-                    (m.chunk_id, m.similarity)
-                    for m in self._store.query(qvec, wanted, where, libraries)
-                ],
-                retracted,
-            )[:pool]
-        # The BM25 index is built without retracted stories; filtering again costs nothing.
-        lexical = self._lexical.search(question, pool, libraries) if self.mode != "dense" else []
-        candidates = _merge(dense, _citable(lexical, retracted))
+            dense = self._dense(qvec, pool, today, libraries, retracted)
+            lists.append((dense, DENSE_WEIGHT))
+        if self.mode != "dense":
+            # The BM25 index is built without retracted stories; filtering again costs nothing.
+            lexical = self._lexical.search(question, pool, libraries)
+            lists.append((_citable(lexical, retracted), LEXICAL_WEIGHT))
+        if qvec is not None and self._sentences is not None:
+            found = self._sentences.search(qvec, pool, libraries)
+            lists.append((_citable(found, retracted), SENTENCE_WEIGHT))
+        return dense, lists
+
+    def _dense(
+        self,
+        qvec: np.ndarray,
+        pool: int,
+        today: date | None,
+        libraries: Sequence[int] | None,
+        retracted: dict[str, int],
+    ) -> list[tuple[str, float]]:
+        """Return the pool of chunks nearest the question vector, retracted stories left out."""
+        # Retracted stories keep their vectors (they may be reinstated): ask for as many more
+        # as they could take, and drop them before scaling so they shift no other score.
+        wanted = pool + min(sum(retracted.values()), RETRACTED_EXTRA_MAX)
+        found = self._store.query(qvec, wanted, self._date_filter(today), libraries)
+        return _citable([(m.chunk_id, m.similarity) for m in found], retracted)[:pool]
+
+    def _rank(
+        self,
+        question: str,
+        candidates: list[_Candidate],
+        today: date | None,
+        prior: Collection[str],
+    ) -> list[tuple[float, _Candidate, tuple[str, str, str]]]:
+        """Return (score, candidate, chunk row) of the candidates, best first, as of `today`."""
         rows = self._registry.chunks_by_id([c.chunk_id for c in candidates])
         dates = self._article_dates()
         timely = is_timely(question)
@@ -140,10 +199,7 @@ class Retriever:
                 score *= recency_weight(published, today, half_life, floor)
             scored.append((score, c, row))
         scored.sort(key=lambda t: -t[0])
-        return [
-            Hit(c.chunk_id, row[0], "kq" if row[1] == "kq" else "body", row[2], score, c.dense)
-            for score, c, row in scored[:k]
-        ]
+        return scored
 
     def article_date(self, article_id: str) -> date | None:
         """Return a ready story's date (published, else updated), from the cached map."""
@@ -197,20 +253,16 @@ def _citable(scored: list[tuple[str, float]], retracted: dict[str, int]) -> list
 
 
 def _merge(
-    dense: Sequence[tuple[str, float]], lexical: Sequence[tuple[str, float]]
+    lists: Sequence[tuple[Sequence[tuple[str, float]], float]],
+    dense: Sequence[tuple[str, float]],
 ) -> list[_Candidate]:
-    """Fuse two scored lists of chunk ids: weighted sum of min-max scaled scores."""
-    dense_scaled = _scaled(dense)
-    lexical_scaled = _scaled(lexical)
+    """Fuse weighted scored lists of chunk ids: weighted sum of min-max scaled scores, each
+    list scaled over its own candidates; `dense` gives the similarities kept on candidates."""
+    scaled = [(_scaled(found), weight) for found, weight in lists]
     dense_sim = dict(dense)
-    ids = dict.fromkeys([cid for cid, _ in dense] + [cid for cid, _ in lexical])
+    ids = dict.fromkeys(cid for found, _ in lists for cid, _ in found)
     return [
-        _Candidate(
-            cid,
-            DENSE_WEIGHT * dense_scaled.get(cid, 0.0)
-            + LEXICAL_WEIGHT * lexical_scaled.get(cid, 0.0),
-            dense_sim.get(cid),
-        )
+        _Candidate(cid, sum(w * sc.get(cid, 0.0) for sc, w in scaled), dense_sim.get(cid))
         for cid in ids
     ]
 

@@ -26,6 +26,7 @@ from index.models import Answer, IngestReport, RawDocument
 from index.registry import Registry
 from index.repair import Repairer
 from index.retrieve import Mode, Retriever
+from index.sentence_search import SentenceIndex
 from index.server_settings import ServerSettings
 from index.settings import Settings
 from index.store import ChromaStore, VectorStore
@@ -217,7 +218,16 @@ def build_services(
         log.warning("repaired %d interrupted stories: %s", len(repaired), ", ".join(repaired))
     # The lexical index lives beside the SQLite registry it mirrors, even with a Chroma server.
     lexical = LexicalIndex(registry, settings.data_dir / "lexical")
-    retriever = Retriever(store, registry, QueryCache(embedder), lexical, settings.retriever)
+    sentences = SentenceIndex(registry) if settings.sentence_search else None
+    retriever = Retriever(
+        store,
+        registry,
+        QueryCache(embedder),
+        lexical,
+        settings.retriever,
+        sentences=sentences,
+        feedback_terms=settings.feedback_terms,
+    )
     answerer = Answerer(registry, retriever, settings)
     servers = ServerSettings(registry, settings)
     stories = StoryService(registry, ingestor, settings, lambda url: services.fetch(url))

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     # Ask questions as the stories name things ("the Facebook parent" -> "Meta"), from aliases
     # learned from the indexed stories themselves (index/aliases.py).
     learned_aliases: bool = True
+    # Pseudo-relevance feedback: a second BM25 pass on this many distinctive words of the first
+    # pass's top chunks (index/retrieve.py); 0 turns it off.
+    feedback_terms: int = Field(0, ge=0, le=30)
+    # Search the stored sentence vectors too, lifting chunks whose one sentence is closest to
+    # the question (index/sentence_search.py; holds every sentence vector in memory).
+    sentence_search: bool = False
     answer_chars: int = Field(600, ge=100, le=3000)
     max_question_chars: int = Field(500, ge=20, le=4000)
 

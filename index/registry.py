@@ -325,11 +325,12 @@ class Registry:
 
     def sentence_vectors(self) -> list[tuple[str, int, bytes]]:
         """Return (chunk id, library, float16 vector) of each sentence of ready, citable stories."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self.read() as db:
+            rows = db.execute(
                 "SELECT s.chunk_id, a.library, s.vec FROM sentences s JOIN chunks c"
                 f" ON c.id = s.chunk_id JOIN articles a ON a.id = c.article_id {_REVIEWS}"
-                f" WHERE a.status = 'ready' AND NOT {_RETRACTED} ORDER BY c.rowid, s.idx"
+                f" WHERE a.status = 'ready' AND NOT {self._retracted}"
+                f" ORDER BY {self.dialect.insertion_order('c')}, s.idx"
             ).fetchall()
         return [(r[0], int(r[1]), bytes(r[2])) for r in rows]
 

@@ -14,6 +14,8 @@ from index.sentence_search import SentenceIndex
 from index.services import Services
 from index.settings import Settings
 
+pytestmark = pytest.mark.both_backends  # registry tests run on SQLite and PostgreSQL
+
 # Story A names the question's words and the company; story B only the company and the deal,
 # so BM25 on the question alone never reaches B. Wording is ours, not a real article's.
 PARENT = (

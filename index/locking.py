@@ -78,7 +78,7 @@ class WriteLock:
                     self._drop_session()
 
     def enter_session(self, timeout: float | None = None) -> None:
-        """Begin a session (see session()); alone, it lasts until the process ends."""
+        """Begin a session (see session(), which ends it)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._session_guard:
             if self._sessions == 0:
@@ -210,11 +210,6 @@ class WriteGuard:
             return
         with self._registry.write_lock.session(timeout):
             yield
-
-    def hold_until_exit(self, timeout: float | None = None) -> None:
-        """Start a session that lasts as long as this process (a CLI write command)."""
-        if getattr(self._store, "embedded", True):
-            self._registry.write_lock.enter_session(timeout)
 
     def _note_writers(self) -> None:
         """Flag the index if a writer died since; list this process as a writer (lock held)."""

@@ -7,7 +7,8 @@ import json
 import logging
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -191,29 +192,28 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             line = f"{counts['n']} processed · {outcome}: {origin}"
             bar.update(task, description=escape(line))
 
-        _hold_until_exit(services, console)
-        report = services.stories.ingest_sources(
-            args.sources, library=_library(args), added_by=args.by, progress=progress
-        )
+        with _one_writer(services, console):
+            report = services.stories.ingest_sources(
+                args.sources, library=_library(args), added_by=args.by, progress=progress
+            )
     _print_report(report)
     return 0 if report.ok else 1
 
 
-def _hold_until_exit(services: Services, console: Console) -> None:
-    """Hold the data directory until this process ends, saying so if another one writes.
-
-    Not released at the end of the command: the system frees the lock when the process has
-    ended, so nothing this process's Chroma still saves on its way out meets another's writes.
-    """
+@contextmanager
+def _one_writer(services: Services, console: Console) -> Iterator[None]:
+    """Hold the data directory for this run, saying so if another process is writing to it."""
     guard = services.ingestor.guard
-    try:
-        guard.hold_until_exit(timeout=0.2)
-    except TimeoutError:
-        console.print(
-            "newsbot: another process is writing to this data directory; waiting for it "
-            "to finish (several writers at once need a Chroma server: NEWSBOT_CHROMA_HOST)"
-        )
-        guard.hold_until_exit()
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(guard.session(timeout=0.2))
+        except TimeoutError:
+            console.print(
+                "newsbot: another process is writing to this data directory; waiting for it "
+                "to finish (several writers at once need a Chroma server: NEWSBOT_CHROMA_HOST)"
+            )
+            stack.enter_context(guard.session())
+        yield
 
 
 def _print_report(report: object) -> None:

@@ -205,7 +205,7 @@ class WriteGuard:
 
         Only the embedded Chroma needs it: a Chroma server takes writers' batches in any order.
         """
-        if not getattr(self._store, "embedded", True):
+        if not self._store.embedded:
             yield
             return
         with self._registry.write_lock.session(timeout):
@@ -213,7 +213,7 @@ class WriteGuard:
 
     def _note_writers(self) -> None:
         """Flag the index if a writer died since; list this process as a writer (lock held)."""
-        if not getattr(self._store, "embedded", True):
+        if not self._store.embedded:
             # A Chroma server keeps its own state, and writers may run on other machines,
             # whose pids cannot be looked up here: nothing to track.
             return

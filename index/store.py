@@ -51,6 +51,11 @@ class VectorMatch:
 class VectorStore(Protocol):
     """Where chunk vectors live."""
 
+    @property
+    def embedded(self) -> bool:
+        """Tell whether this is the embedded Chroma (one writing process at a time)."""
+        ...
+
     def upsert(
         self, chunks: Sequence[Chunk], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]
     ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from index.errors import ArticleNotFoundError
 from index.ingest import Ingestor, Outcome, Progress
@@ -43,6 +43,13 @@ class StoryService:
         if article is None:
             raise ArticleNotFoundError(article_id)
         return article
+
+    def still_present(
+        self, article_ids: Sequence[str], libraries: Libraries | None
+    ) -> list[Article]:
+        """Return the stories of the libraries among article_ids, in order, skipping any gone."""
+        found = (self._registry.get_article(a, libraries) for a in article_ids)
+        return [a for a in found if a is not None]
 
     def list_stories(self, libraries: Libraries | None) -> list[Article]:
         """Return the stories of the libraries (None: all), most recently added first."""

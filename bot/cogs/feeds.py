@@ -22,10 +22,8 @@ from bot.feed_embeds import (
     failure_report,
     feeds_embed,
 )  # fmt: skip
-from index.errors import ArticleNotFoundError
 from index.feeds import FeedResult, FeedRow
 from index.library import SHARED
-from index.models import Article
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +166,10 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Subscribe t
                         result.announce_channel_id)  # fmt: skip
             return 0
         ids = result.added[:ANNOUNCE_MAX]
-        articles = await self.bot.run_core(self._articles, ids, result.library)
+        # Stories a moderator removed since the poll are skipped.
+        articles = await self.bot.run_core(
+            self.bot.services.stories.still_present, ids, (result.library,)
+        )
         posted = 0
         for article in articles:
             try:  # discord.py waits out rate limits (429) on its own; one post at a time
@@ -182,16 +183,6 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Subscribe t
             await channel.send(f"…and {left} more new stories from this feed.",
                                allowed_mentions=NONE)  # fmt: skip
         return posted
-
-    def _articles(self, ids: tuple[str, ...], library: int) -> list[Article]:
-        """Return the stories of a library among ids (worker thread)."""
-        found = []
-        for article_id in ids:
-            try:
-                found.append(self.bot.services.stories.get(article_id, (library,)))
-            except ArticleNotFoundError:  # removed by a moderator since the poll
-                continue
-        return found
 
     async def report_failure(self, feed: FeedRow) -> bool:
         """Tell the feed's moderators, in their digest channel, that it has failed for a day."""

@@ -42,7 +42,7 @@ from bot.views import ConfirmView, PagedView, StoryModal, send_pages
 from index import curation
 from index.curation import StoryRef, UnknownStory
 from index.errors import IngestError
-from index.models import RawDocument
+from index.models import Article, RawDocument
 from index.review import NOTE_MAX_CHARS
 
 log = logging.getLogger(__name__)
@@ -221,11 +221,8 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
         library: LibraryChoice = "server",
     ) -> None:
         """Remove a story and all of its indexed chunks (asks to confirm)."""
-        chosen = chosen_library(self.bot, interaction.guild_id, library)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        article_id = await self.resolve(story, chosen)
-        article = await self.bot.run_core(self.bot.services.stories.get, article_id, (chosen,))
-        confirm = partial(self._remove, article_id=article_id, library=chosen)
+        chosen, article = await self._defer_for_story(interaction, story, library)
+        confirm = partial(self._remove, article_id=article.id, library=chosen)
         view = ConfirmView(interaction.user.id, self._mods(interaction.guild_id), "Remove", confirm)
         view.message = await interaction.followup.send(
             embed=removal_embed(article),
@@ -304,15 +301,22 @@ class Stories(commands.GroupCog, group_name="story", group_description="Curate i
         library: LibraryChoice = "server",
     ) -> None:
         """Show a story's metadata, provenance, Key Questions and chunk count."""
-        chosen = chosen_library(self.bot, interaction.guild_id, library)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        article_id = await self.resolve(story, chosen)
-        article = await self.bot.run_core(self.bot.services.stories.get, article_id, (chosen,))
+        _, article = await self._defer_for_story(interaction, story, library)
         await interaction.followup.send(
             embed=story_info_embed(article), ephemeral=True, allowed_mentions=NONE
         )
 
     # -- autocomplete ---------------------------------------------------------------------------
+
+    async def _defer_for_story(
+        self, interaction: discord.Interaction[NewsBot], story: str, library: LibraryChoice
+    ) -> tuple[int, Article]:
+        """Defer privately, then return the library chosen and the story the option names."""
+        chosen = chosen_library(self.bot, interaction.guild_id, library)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        article_id = await self.resolve(story, chosen)
+        article = await self.bot.run_core(self.bot.services.stories.get, article_id, (chosen,))
+        return chosen, article
 
     async def resolve(self, given: str, library: int) -> str:
         """Return the id a story option names in a library, refreshing its cache once if the

@@ -261,13 +261,17 @@ def _get(
         raise _transport_failure(exc, target, policy, deadline, origin) from exc
 
 
+_DEADLINE_SLACK_S = 0.1
+
+
 def _transport_failure(
     exc: httpx.HTTPError, target: _Target, policy: FetchPolicy, deadline: float, origin: str
 ) -> FetchError:
     """Say why a request failed; past the deadline, whatever broke, it is the timeout."""
     # The deadline cuts sockets off mid-message, which httpx may report as a protocol error
     # (a body cut short) rather than a timeout, on a loaded machine especially.
-    if isinstance(exc, httpx.TimeoutException) or time.monotonic() >= deadline:
+    # The clamped socket timeout can fire a hair before the clock reaches the deadline.
+    if isinstance(exc, httpx.TimeoutException) or time.monotonic() >= deadline - _DEADLINE_SLACK_S:
         return FetchError(origin, f"timed out after {policy.timeout_s:g} s")
     if isinstance(exc, httpx.ConnectError):
         return FetchError(origin, f"could not connect to {target.host}")

@@ -7,9 +7,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from difflib import SequenceMatcher
-from zoneinfo import ZoneInfo
 
 from index import feedback
 from index.answer import Answerer
@@ -21,10 +20,9 @@ from index.gaps import same_numbers as _same_numbers
 from index.library import Libraries
 from index.models import Answer, Article, Outlet
 from index.registry import Registry
+from index.schedule import WEEK, WEEKDAYS, Schedule, floor_second, is_due
 from index.settings import Settings
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-WEEK = timedelta(days=7)
 TOP_QUESTIONS = 5
 # A question asked once is nobody's "most asked", and may have been asked privately: not shown.
 MIN_ASKS_SHOWN = 2
@@ -45,56 +43,8 @@ META_SENT_UPTO = "digest.sent_upto"
 # The period key before any digest ran: that first period's start moves with the clock.
 _FIRST_PERIOD = "first"
 
-__all__ = ["Clock", "utc_now"]  # re-exported: the clock lives in index/clock.py
-
-
-# -- schedule (pure) ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    """A weekly slot: a weekday and a wall-clock time in a time zone."""
-
-    weekday: int  # Monday = 0
-    at: time
-    tz: ZoneInfo
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Schedule:
-        """Return the schedule the digest settings describe."""
-        at = settings.digest_time.replace(tzinfo=None)
-        return cls(WEEKDAYS.index(settings.digest_weekday), at, ZoneInfo(settings.digest_timezone))
-
-    def _slot_on(self, day: date) -> datetime:
-        """Return the slot on a local calendar day, in UTC (DST gaps resolve as zoneinfo does)."""
-        return datetime.combine(day, self.at, tzinfo=self.tz).astimezone(UTC)
-
-    def latest_slot(self, now: datetime) -> datetime:
-        """Return the most recent scheduled time at or before now, in UTC."""
-        now = now.astimezone(UTC)
-        local_day = now.astimezone(self.tz).date()
-        day = local_day - timedelta(days=(local_day.weekday() - self.weekday) % 7)
-        slot = self._slot_on(day)
-        # Compare in UTC: aware datetimes sharing a tzinfo compare by wall time, wrong across DST.
-        return slot if slot <= now else self._slot_on(day - WEEK)
-
-    def next_slot(self, now: datetime) -> datetime:
-        """Return the first scheduled time strictly after now, in UTC."""
-        latest = self.latest_slot(now)
-        return self._slot_on(latest.astimezone(self.tz).date() + WEEK)
-
-
-def floor_second(moment: datetime) -> datetime:
-    """Return a moment in UTC without microseconds, as the registry stores times."""
-    return moment.astimezone(UTC).replace(microsecond=0)
-
-
-def is_due(
-    schedule: Schedule, now: datetime, last_run: datetime | None, first_seen: datetime
-) -> bool:
-    """Return True when a slot has passed since the last run (or since the first check)."""
-    reference = last_run or first_seen
-    return schedule.latest_slot(now) > reference.astimezone(UTC)
+# Re-exported: the clock lives in index/clock.py, the weekly slot in index/schedule.py.
+__all__ = ["WEEKDAYS", "Clock", "Schedule", "floor_second", "is_due", "utc_now"]
 
 
 # -- content (pure) -----------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.chunk_reads import REVIEWS as _REVIEWS
+from index.chunk_reads import ChunkReads
 from index.clock import Clock, utc_now
 from index.database import Connection, open_backend
 from index.library import Libraries
@@ -34,7 +36,7 @@ class DatedStory:
     published: date
 
 
-class Registry(QuestionLog):
+class Registry(ChunkReads, QuestionLog):
     """The store of articles and logs; safe to share across threads (and processes)."""
 
     def __init__(
@@ -215,23 +217,6 @@ class Registry(QuestionLog):
             rows = db.execute("SELECT id FROM articles WHERE status = 'pending'").fetchall()
         return [r[0] for r in rows]
 
-    def ready_chunk_counts(self) -> dict[str, int]:
-        """Return {article id: chunk count} for every ready article."""
-        with self.read() as db:
-            rows = db.execute(
-                "SELECT id, chunk_count FROM articles WHERE status = 'ready'"
-            ).fetchall()
-        return {r[0]: int(r[1]) for r in rows}
-
-    def chunks_of(self, article_id: str) -> list[Chunk]:
-        """Return the stored chunks of one article, in order (sentences are not loaded)."""
-        with self.read() as db:
-            rows = db.execute(
-                "SELECT id, article_id, n, kind, text FROM chunks WHERE article_id = ? ORDER BY n",
-                (article_id,),
-            ).fetchall()
-        return [Chunk(r[0], r[1], r[2], r[3], r[4], ()) for r in rows]
-
     def count_articles(self, libraries: Libraries | None = None) -> int:
         """Return the number of ready articles in the libraries (None: all)."""
         scope, params = _in_libraries(libraries)
@@ -295,61 +280,6 @@ class Registry(QuestionLog):
             ).fetchall()
         return {r[0]: int(r[1]) for r in rows}
 
-    # -- chunks and sentences -----------------------------------------------------------------
-
-    def sentences_for(self, chunk_ids: Sequence[str]) -> list[SentenceRow]:
-        """Return the stored sentences of the given chunks, in chunk then sentence order."""
-        if not chunk_ids:
-            return []
-        marks = ",".join("?" * len(chunk_ids))
-        with self.read() as db:
-            rows = db.execute(
-                f"SELECT chunk_id, idx, role, text, vec FROM sentences WHERE chunk_id IN ({marks})"
-                " ORDER BY chunk_id, idx",
-                list(chunk_ids),
-            ).fetchall()
-        return [
-            SentenceRow(r[0], r[1], r[2], r[3], np.frombuffer(r[4], dtype=np.float16)) for r in rows
-        ]
-
-    def chunk_texts(self) -> list[tuple[str, str, int]]:
-        """Return (chunk id, title + text, library) for every chunk of a ready, citable story."""
-        with self.read() as db:
-            rows = db.execute(
-                "SELECT c.id, a.title || ? || c.text, a.library FROM chunks c"
-                f" JOIN articles a ON a.id = c.article_id {_REVIEWS}"
-                f" WHERE a.status = 'ready' AND NOT {self._retracted}"
-                f" ORDER BY {self.dialect.insertion_order('c')}",
-                ("\n",),
-            ).fetchall()
-        return [(r[0], r[1], int(r[2])) for r in rows]
-
-    def sentence_vectors(self) -> list[tuple[str, int, bytes]]:
-        """Return (chunk id, library, float16 vector) of each sentence of ready, citable stories."""
-        with self.read() as db:
-            rows = db.execute(
-                "SELECT s.chunk_id, a.library, s.vec FROM sentences s JOIN chunks c"
-                f" ON c.id = s.chunk_id JOIN articles a ON a.id = c.article_id {_REVIEWS}"
-                f" WHERE a.status = 'ready' AND NOT {self._retracted}"
-                f" ORDER BY {self.dialect.insertion_order('c')}, s.idx"
-            ).fetchall()
-        return [(r[0], int(r[1]), bytes(r[2])) for r in rows]
-
-    def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
-        """Return {chunk id: (article id, kind, text)} for chunks of ready, citable stories."""
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        with self.read() as db:
-            # The reviews lookup is by primary key per row: no scan, whatever the index size.
-            rows = db.execute(
-                f"SELECT c.id, c.article_id, c.kind, c.text FROM chunks c JOIN articles a"
-                f" ON a.id = c.article_id {_REVIEWS} WHERE a.status = 'ready'"
-                f" AND NOT {self._retracted} AND c.id IN ({marks})",
-                list(chunk_ids),
-            ).fetchall()
-        return {r[0]: (r[1], r[2], r[3]) for r in rows}
-
     def article_dates(self) -> dict[str, date | None]:
         """Return {article id: published (else updated) date} for ready stories."""
         with self.read() as db:
@@ -410,9 +340,6 @@ _SELECT_ARTICLES = (
     " r.reviewed_by AS r_by, r.reviewed_at AS r_at FROM articles a"
     " LEFT JOIN reviews r ON r.article_id = a.id"
 )
-# A story is retracted when a moderator's review says so or, without one, when the page itself
-# says so (a moderator's review replaces the page's status). Needs `a` articles joined with:
-_REVIEWS = "LEFT JOIN reviews r ON r.article_id = a.id"
 
 
 def _in_libraries(libraries: Libraries | None) -> tuple[str, tuple[int, ...]]:

@@ -18,6 +18,7 @@ import numpy as np
 from index.chroma_clients import guard, http_client, persistent_client
 from index.errors import IndexUnavailableError, NewsbotError, StoreDamagedError
 from index.models import Chunk
+from index.store_probe import STORED_FIELDS, read_stored, unfound
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -30,14 +31,10 @@ T = TypeVar("T")
 
 # Chroma rejects very large single writes; stay well below its max batch size.
 _WRITE_BATCH = 2000
-_STORED_FIELDS = ("ids", "embeddings", "documents", "metadatas")
-_PROBE_BATCH = 500  # stored vectors read and queried per Chroma call when self-querying
 # chromadb's HttpClient waits forever by default (httpx timeout=None): a hung server would hold
 # every worker thread. Seconds: connecting, and any one read or write of a request.
 # A stored vector queried with itself must come back among this many nearest chunks.
 SELF_QUERY_K = 10
-# Distances below this are the same vector (a chunk whose text appears twice).
-_SAME = 1e-5
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +296,7 @@ class ChromaStore:
             raise
         except Exception:  # a damaged index: start empty, the registry refills it
             log.exception("cannot read the vector index; every story will be re-embedded")
-            stored = {f: [] for f in _STORED_FIELDS}
+            stored = {f: [] for f in STORED_FIELDS}
         self.replace_all(stored)
         ids = stored["ids"]
         log.warning("rebuilt the vector index from %d stored vectors", len(ids))
@@ -329,29 +326,7 @@ class ChromaStore:
 
     def stored(self, ids: list[str]) -> dict[str, list[Any]]:
         """Return ids, embeddings, documents and metadatas of every chunk that can be read."""
-        out: dict[str, list[Any]] = {f: [] for f in _STORED_FIELDS}
-        for i in range(0, len(ids), _PROBE_BATCH):
-            part = ids[i : i + _PROBE_BATCH]
-            try:
-                got = self._call(
-                    lambda col, part=part: col.get(  # type: ignore[misc]
-                        ids=part, include=["embeddings", "documents", "metadatas"]
-                    )
-                )
-            except IndexUnavailableError:
-                raise
-            except Exception:  # "Error finding id": keep what can be read, one half at a time
-                if len(part) == 1:
-                    log.warning("vector of %s cannot be read; it will be re-embedded", part[0])
-                    continue
-                half = len(part) // 2
-                for piece in (part[:half], part[half:]):
-                    for f, values in self.stored(piece).items():
-                        out[f].extend(values)
-                continue
-            for f in _STORED_FIELDS:
-                out[f].extend([] if got[f] is None else list(got[f]))
-        return out
+        return read_stored(self._call, ids)
 
     def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
         """Return the stored vectors of the given chunks, in the given order."""
@@ -369,39 +344,7 @@ class ChromaStore:
         A vector that cannot even be read back counts as unfound. k identical copies of a
         vector (the same text stored k times) fill the k places: those count as found.
         """
-        missed: list[str] = []
-        for i in range(0, len(chunk_ids), _PROBE_BATCH):
-            missed.extend(self._unfound_batch(list(chunk_ids[i : i + _PROBE_BATCH]), k))
-        return missed
-
-    def _unfound_batch(self, ids: list[str], k: int) -> list[str]:
-        """Self-query one batch; split it when Chroma cannot read one of its vectors."""
-
-        def read(col: Collection) -> Any:
-            return col.get(ids=ids, include=["embeddings"])
-
-        try:
-            got = self._call(read)
-        except IndexUnavailableError:
-            raise
-        except Exception:  # chromadb's InternalError "Error finding id": narrow it down
-            if len(ids) == 1:
-                return ids
-            half = len(ids) // 2
-            return self._unfound_batch(ids[:half], k) + self._unfound_batch(ids[half:], k)
-        missed = [cid for cid in ids if cid not in set(got["ids"])]
-        if not got["ids"]:
-            return missed
-        vectors = np.asarray(got["embeddings"], dtype=np.float32)
-
-        def search(col: Collection) -> Any:
-            return col.query(query_embeddings=vectors, n_results=k, include=["distances"])
-
-        result = self._call(search)
-        for cid, hits, dist in zip(got["ids"], result["ids"], result["distances"], strict=True):
-            if cid not in hits and sum(d < _SAME for d in dist) < k:
-                missed.append(cid)
-        return missed
+        return unfound(self._call, chunk_ids, k)
 
     def refresh(self) -> None:
         """Drop this process's Chroma state; the next call opens a fresh client.

@@ -11,7 +11,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
@@ -24,8 +23,9 @@ from index.locking import WriteGuard
 from index.models import Article, Chunk, IngestReport, RawDocument
 from index.parse import parse_story, split_front_matter
 from index.registry import Registry, SentenceRow
+from index.self_check import check_after_write
 from index.settings import Settings
-from index.sources import scrubbed, web_url
+from index.sources import canonical_url, scrubbed, web_url
 from index.store import VectorStore
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,6 @@ Outcome = Literal["added", "updated", "unchanged"]
 Progress = Callable[[str, str], None]  # (origin, outcome or failure reason)
 
 MIN_TEXT_CHARS = 80  # shorter than this after cleaning is not a story worth citing
-_TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +80,7 @@ class Ingestor:
         """Ingest documents into a library in embedding batches; failures are reported, never
         raised."""
         report = IngestReport()
+        written: list[str] = []
         batch: list[_Prepared] = []
         batch_texts = 0
         seen: set[str] = set()
@@ -101,6 +101,7 @@ class Ingestor:
                 if previous is not None:
                     previous.result()
                 previous = writer.submit(self._record, prepared, vectors, report, progress)
+                written.extend(c.id for p in prepared for c in p.chunks)
 
             for doc in docs:
                 prepared = self._prepare_or_report(doc, added_by, seen, report, progress, library)
@@ -114,6 +115,8 @@ class Ingestor:
             flush(batch)
             if previous is not None:
                 previous.result()
+            with self.guard.hold():  # still in the session: what the next reader loads
+                check_after_write(self._store, written)
         return report
 
     def _prepare_or_report(
@@ -156,6 +159,7 @@ class Ingestor:
         vectors = self._embed([prepared])
         with self.guard.hold([prepared.article.id]):
             self._write([prepared], vectors)
+            check_after_write(self._store, [c.id for c in prepared.chunks])
         return ("updated" if prepared.existed else "added"), prepared.article.id
 
     def remove(self, article_id: str, libraries: Libraries | None = None) -> None:
@@ -371,20 +375,6 @@ def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
 def date_ts(d: date) -> int:
     """Return midnight UTC of a date as a Unix timestamp."""
     return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp())
-
-
-def canonical_url(url: str) -> str:
-    """Return a URL without fragment, tracking parameters, default port or case noise."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    port = parts.port
-    if port and not (
-        (parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)
-    ):
-        host = f"{host}:{port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if not _TRACKING_PARAMS.match(k)])
-    path = parts.path or "/"
-    return urlunsplit((parts.scheme.lower(), host, path, query, ""))
 
 
 def _content_hash(article: Article) -> str:

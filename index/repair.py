@@ -13,6 +13,7 @@ from index.ingest import chunk_metadata
 from index.locking import DAMAGED, WriteGuard, damaged
 from index.registry import Registry
 from index.schema import META_TAG_VECTORS
+from index.self_check import check_after_write
 from index.store import VectorStore
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,8 @@ REPAIR_WAIT_S = 30.0  # how long a starting process waits for another one's writ
 # enough to catch a torn index (a kill tears many entries at once) in ~0.1 s at 10k chunks.
 START_SAMPLE = 300
 REBUILD_TRIES = 3
+# Up to this many missed vectors are inserted afresh one by one; more mean a torn index: rebuild.
+RELINK_MAX = 20
 
 Progress = Callable[[str], None]
 
@@ -32,6 +35,7 @@ class CheckReport:
 
     checked: int = 0
     unfound: list[str] = field(default_factory=list)
+    relinked: bool = False
     rebuilt: bool = False
     reembedded: list[str] = field(default_factory=list)
     still_unfound: list[str] = field(default_factory=list)
@@ -107,6 +111,12 @@ class Repairer:
         report = CheckReport(checked=len(ids), unfound=self._store.unfound(ids))
         if not report.unfound or not fix:
             return report
+        if len(report.unfound) <= RELINK_MAX:  # a badly linked vector or two, not a torn index
+            _say(progress, f"{len(report.unfound)} of {len(ids)} checked vectors are not found "
+                 "by search: inserting them afresh")  # fmt: skip
+            if not check_after_write(self._store, report.unfound):
+                report.relinked = True
+                return report
         _say(progress, f"{len(report.unfound)} of {len(ids)} checked vectors are not found by "
              "search: rebuilding the search index from the stored vectors")  # fmt: skip
         self._rebuild(progress)

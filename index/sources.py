@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from index.errors import IngestError, SkippedFile
 from index.models import RawDocument
@@ -205,3 +205,20 @@ def scrubbed(doc: RawDocument) -> RawDocument:
         id=line(doc.id), title=line(doc.title), url=line(doc.url), source=line(doc.source),
         published=line(doc.published), fallback_title=line(doc.fallback_title),
     )  # fmt: skip
+
+
+_TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.I)
+
+
+def canonical_url(url: str) -> str:
+    """Return a URL without fragment, tracking parameters, default port or case noise."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and not (
+        (parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)
+    ):
+        host = f"{host}:{port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if not _TRACKING_PARAMS.match(k)])
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), host, path, query, ""))

@@ -18,7 +18,7 @@ import numpy as np
 from index.chroma_clients import guard, http_client, persistent_client
 from index.errors import IndexUnavailableError, NewsbotError, StoreDamagedError
 from index.models import Chunk
-from index.store_probe import STORED_FIELDS, read_stored, unfound
+from index.store_probe import STORED_FIELDS, read_stored, relink, unfound
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -108,6 +108,10 @@ class VectorStore(Protocol):
 
     def refresh(self) -> None:
         """Forget what this process cached, so the next call sees what other processes wrote."""
+        ...
+
+    def relink(self, chunk_ids: Sequence[str]) -> None:
+        """Insert these stored vectors into the search index afresh (they keep their data)."""
         ...
 
 
@@ -345,6 +349,14 @@ class ChromaStore:
         vector (the same text stored k times) fill the k places: those count as found.
         """
         return unfound(self._call, chunk_ids, k)
+
+    def relink(self, chunk_ids: Sequence[str]) -> None:
+        """Insert these stored vectors into the search index afresh (they keep their data).
+
+        Deleting and adding back gives a vector that search cannot reach new links. A crash
+        in between leaves its story short of vectors, which the next start re-embeds.
+        """
+        relink(self._call, chunk_ids)
 
     def refresh(self) -> None:
         """Drop this process's Chroma state; the next call opens a fresh client.

@@ -80,3 +80,19 @@ def _unfound_batch(call: Call, ids: list[str], k: int) -> list[str]:
         if cid not in hits and sum(d < _SAME for d in dist) < k:
             missed.append(cid)
     return missed
+
+
+def relink(call: Call, chunk_ids: Sequence[str]) -> None:
+    """Delete these stored vectors and add them back, as new entries of the search graph."""
+    stored = read_stored(call, list(chunk_ids))
+    if not stored["ids"]:
+        return
+    call(lambda col: col.delete(ids=stored["ids"]))
+    call(
+        lambda col: col.add(
+            ids=stored["ids"],
+            embeddings=np.asarray(stored["embeddings"], dtype=np.float32),
+            documents=stored["documents"],
+            metadatas=stored["metadatas"],
+        )
+    )

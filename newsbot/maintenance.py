@@ -42,6 +42,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     stories, chunks = services.registry.count_articles(), services.registry.count_chunks()
     print(f"{stories} stories, {chunks} chunks, {services.store.count()} vectors stored")
     print(f"checked {report.checked} vectors: {len(report.unfound)} not found by search")
+    if report.relinked:
+        print("inserted them afresh: every checked vector is found now")
+        return 0
     if report.rebuilt:
         left = len(report.still_unfound)
         print(f"rebuilt the search index; re-embedded {len(report.reembedded)} stories; "

@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from index.feeds._parse import FeedItem
-from index.ingest import canonical_url
-from index.sources import web_url
+from index.sources import canonical_url, web_url
 
 
 def canonical_link(link: str | None) -> str | None:

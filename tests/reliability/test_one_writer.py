@@ -42,14 +42,6 @@ def _ingest(data_dir: Path, source: Path) -> subprocess.Popen[str]:
     )
 
 
-def _run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `newsbot ARGS` (fake embedder) on data_dir to the end."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
-    env.update(ENV, PYTHONPATH=str(ROOT), NEWSBOT_DATA_DIR=str(data_dir))
-    worker = [sys.executable, "-m", "tests.reliability.cli_worker", *args]
-    return subprocess.run(worker, cwd=ROOT, env=env, text=True, capture_output=True, timeout=300)
-
-
 def test_two_concurrent_ingests_lose_no_vector(tmp_path: Path) -> None:
     data = tmp_path / "data"
     first = write_stories(tmp_path / "a.jsonl", STORIES, sentences=25)
@@ -69,15 +61,10 @@ def test_two_concurrent_ingests_lose_no_vector(tmp_path: Path) -> None:
     stored, unreadable, unfound = unreadable_and_unfound(data / "chroma")
     assert stored == chunks > 1000  # past the point where Chroma persists its search index
     assert unreadable == [], f"{len(unreadable)} of {stored} vectors unreadable"
-    # Batches of the two runs used to interleave, and embedded Chroma then lost 2-3 vectors of
-    # 3,600 from its search index (readable, never found) in every trial; with one run at a
-    # time, a lone one still drops out in about one run in four on a loaded machine. The full
-    # check finds and repairs it: afterwards every vector finds itself.
-    assert len(unfound) <= 1, f"{len(unfound)} of {stored} not found by themselves"
-    if unfound:
-        check = _run(data, "check", "--full", "--repair")
-        assert check.returncode == 0, check.stderr
-        assert unreadable_and_unfound(data / "chroma")[1:] == ([], [])
+    # Approximate search misses a badly linked vector now and then (one in 3,600 in about half
+    # the runs, with one writer as often as with two): each run self-queries what it wrote (as
+    # the next process loads it) and inserts what search misses afresh, so none is left.
+    assert unfound == [], f"{len(unfound)} of {stored} not found by themselves"
     waited = [err for _, err in results if "another process is writing" in err]
     assert len(waited) <= 1  # the second (if it came while the first wrote) said it waited
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 _BATCH = 200
+_SAME = 1e-5  # distances below this are the same vector
 
 
 def unreadable_and_unfound(
@@ -42,7 +43,10 @@ def unreadable_and_unfound(
         if not got["ids"]:
             continue
         vectors = np.asarray(got["embeddings"], dtype=np.float32)
-        found = col.query(query_embeddings=vectors, n_results=k, include=[])["ids"]
-        unfound.extend(cid for cid, hits in zip(got["ids"], found, strict=True) if cid not in hits)
+        found = col.query(query_embeddings=vectors, n_results=k, include=["distances"])
+        for cid, hits, dists in zip(got["ids"], found["ids"], found["distances"], strict=True):
+            # k exact copies of the vector (a text stored k times) fill the k places: found.
+            if cid not in hits and sum(d < _SAME for d in dists) < k:
+                unfound.append(cid)
     SharedSystemClient.clear_system_cache()
     return len(ids), unreadable, unfound

@@ -1,0 +1,95 @@
+"""check_after_write: what a write left is self-queried as a restart sees it, misses relinked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.self_check import OTHERS_SAMPLE, check_after_write
+from index.services import build_services
+from index.settings import Settings
+from tests.fakes import FakeEmbedder
+from tests.reliability.crashkit import write_stories
+
+
+class ScriptedStore:
+    """A store whose search misses the listed ids until they have been relinked `cures` times."""
+
+    def __init__(self, ids: list[str], missing: dict[str, int]) -> None:
+        self.ids = ids
+        self.missing = dict(missing)  # id -> relinks needed before search finds it
+        self.calls: list[tuple[str, tuple[str, ...]]] = []
+
+    def chunk_ids(self) -> list[str]:
+        return list(self.ids)
+
+    def refresh(self) -> None:
+        self.calls.append(("refresh", ()))
+
+    def unfound(self, chunk_ids: Sequence[str], k: int = 10) -> list[str]:
+        self.calls.append(("unfound", tuple(chunk_ids)))
+        return [c for c in chunk_ids if self.missing.get(c, 0) > 0]
+
+    def relink(self, chunk_ids: Sequence[str]) -> None:
+        self.calls.append(("relink", tuple(chunk_ids)))
+        for c in chunk_ids:
+            self.missing[c] -= 1
+
+
+def test_a_missed_vector_is_relinked_and_checked_again_after_a_reload() -> None:
+    ids = [f"a:{i}" for i in range(10)]
+    store = ScriptedStore(ids, {"a:3": 1})
+    assert check_after_write(store, ids) == []  # type: ignore[arg-type]
+    kinds = [kind for kind, _ in store.calls]
+    # Each look follows a reload (what the next process sees); only the miss is relinked.
+    assert kinds == ["refresh", "unfound", "relink", "refresh", "unfound"]
+    assert store.calls[2] == ("relink", ("a:3",))
+    assert store.calls[4] == ("unfound", ("a:3",))
+
+
+def test_what_stays_missed_is_returned_after_a_bounded_number_of_rounds() -> None:
+    ids = [f"a:{i}" for i in range(4)]
+    store = ScriptedStore(ids, {"a:1": 99})
+    assert check_after_write(store, ids) == ["a:1"]  # type: ignore[arg-type]
+    assert sum(kind == "relink" for kind, _ in store.calls) == 3
+
+
+def test_a_small_write_checks_itself_and_a_sample_a_large_one_everything() -> None:
+    ids = [f"old:{i}" for i in range(1000)] + ["new:0", "new:1"]
+    store = ScriptedStore(ids, {})
+    check_after_write(store, ["new:0", "new:1", "gone:0"])  # type: ignore[arg-type]
+    checked = store.calls[1][1]
+    assert checked[:2] == ("new:0", "new:1") and "gone:0" not in checked  # replaced since
+    assert len(checked) == 2 + OTHERS_SAMPLE
+    store = ScriptedStore(ids, {})
+    check_after_write(store, ids[:300])  # type: ignore[arg-type]
+    assert sorted(store.calls[1][1]) == sorted(ids)
+
+
+def test_nothing_written_nothing_checked() -> None:
+    store = ScriptedStore(["a:0"], {"a:0": 1})
+    assert check_after_write(store, []) == []  # type: ignore[arg-type]
+    assert store.calls == []
+
+
+def test_relink_keeps_a_vectors_data_and_makes_it_searchable(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data")  # type: ignore[call-arg]
+    services = build_services(settings, embedder=FakeEmbedder())
+    try:
+        services.ingest_sources([str(write_stories(tmp_path / "s.jsonl", 3, sentences=6))])
+        store = services.store
+        ids = store.chunk_ids()
+        assert len(ids) >= 3
+        before = store.stored(ids[:2])
+        store.relink(ids[:2])
+        after = store.stored(ids[:2])
+        assert store.count() == len(ids)
+        order = [after["ids"].index(i) for i in before["ids"]]
+        assert [after["documents"][i] for i in order] == before["documents"]
+        assert [after["metadatas"][i] for i in order] == before["metadatas"]
+        assert np.allclose([after["embeddings"][i] for i in order], before["embeddings"])
+        assert store.unfound(ids) == []
+    finally:
+        services.close()

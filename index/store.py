@@ -17,6 +17,7 @@ import numpy as np
 
 from index.chroma_clients import guard, http_client, persistent_client
 from index.errors import IndexUnavailableError, NewsbotError, StoreDamagedError
+from index.gate import CallGate
 from index.models import Chunk
 from index.store_probe import STORED_FIELDS, read_stored, relink, unfound
 
@@ -132,6 +133,7 @@ class ChromaStore:
         self._name = collection
         self._collection: Collection | None = None
         self._lock = threading.Lock()  # worker threads must not open two clients at once
+        self._gate = CallGate()  # calls in flight, against a refresh swapping the client
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChromaStore:
@@ -186,6 +188,11 @@ class ChromaStore:
 
     def _call(self, op: Callable[[Collection], T]) -> T:
         """Run one operation on the collection; reopen it once if the server lost it."""
+        with self._gate.call():  # never on a client that refresh() is replacing
+            return self._call_open(op)
+
+    def _call_open(self, op: Callable[[Collection], T]) -> T:
+        """Run one operation (see _call), inside the gate."""
         try:
             with self._damage_reported():
                 return guard(lambda: op(self.collection))
@@ -312,7 +319,7 @@ class ChromaStore:
             client = self._client
             self._collection = None
         assert client is not None
-        with self._damage_reported():
+        with self._gate.call(), self._damage_reported():
             guard(lambda: client.delete_collection(self._name))
         ids = stored["ids"]
         for i in range(0, len(ids), _WRITE_BATCH):
@@ -368,8 +375,9 @@ class ChromaStore:
         """
         if not self._embedded:
             return
-        with self._lock:
-            # Threads still using the old collection finish their calls on the old client.
+        # Two clients of one folder in one process would each save their own index: calls in
+        # flight end first, new ones wait, and the old client is gone before the next opens.
+        with self._gate.exclusive(), self._lock:
             self._client, self._collection = None, None
 
 

@@ -65,8 +65,6 @@ def test_two_concurrent_ingests_lose_no_vector(tmp_path: Path) -> None:
     # the runs, with one writer as often as with two): each run self-queries what it wrote (as
     # the next process loads it) and inserts what search misses afresh, so none is left.
     assert unfound == [], f"{len(unfound)} of {stored} not found by themselves"
-    waited = [err for _, err in results if "another process is writing" in err]
-    assert len(waited) <= 1  # the second (if it came while the first wrote) said it waited
 
 
 def test_a_running_process_and_a_cli_ingest_share_the_index(tmp_path: Path) -> None:

@@ -81,6 +81,14 @@ class FollowUpdate:
     signature: str
     generation: int
 
+    @property
+    def nonce(self) -> str:
+        """Return the Discord nonce of this update's message, the same in every process that
+        finds it: a message re-sent after a crash (posted, not yet recorded) is not posted twice."""
+        news = sorted(cited_ids(self.answer) - self.follow.cited)  # the stories it tells of
+        name = json.dumps([self.follow.id, news])
+        return "f" + hashlib.sha256(name.encode()).hexdigest()[:24]  # Discord allows 25 chars
+
 
 @dataclass(frozen=True, slots=True)
 class FollowCheck:

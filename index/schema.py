@@ -3,10 +3,12 @@ older databases up to it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from index.database import Connection
+from index.schema_version import VERSION_TABLE, check_version, write_version
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -161,26 +163,51 @@ CREATE TABLE IF NOT EXISTS leases (
 # libraries existed still need their library in the vector store's metadata.
 META_SAMPLES_DUE = "samples.due"
 META_TAG_VECTORS = "vectors.untagged_libraries"
+# The version this newsbot brings a registry to: the last key of _upgrades().
+SCHEMA_VERSION = 7
 
 
 def create_or_upgrade(db: Connection, legacy_library: int = 0) -> None:
-    """Create missing tables, then add what databases written by older versions lack.
+    """Create missing tables, then apply the upgrades a database of an older version lacks.
 
-    Stories of a database made before libraries existed join `legacy_library`.
+    A database from a newer newsbot is refused before anything is written to it. Stories of a
+    database made before libraries existed join `legacy_library`.
     """
+    found = check_version(db, SCHEMA_VERSION)
     new = not _columns(db, "articles")
-    db.script(db.dialect.schema(SCHEMA))
+    # Always: a table added to SCHEMA needs no upgrade of its own (CREATE TABLE IF NOT EXISTS).
+    db.script(db.dialect.schema(SCHEMA + VERSION_TABLE))
     if new:  # a new data directory: the bundled samples are due, once
         _write(db, "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT DO NOTHING",
                (META_SAMPLES_DUE,))  # fmt: skip
-    _add_article_libraries(db, legacy_library)
+    if found == SCHEMA_VERSION:
+        return  # the usual start: no upgrade to check, no write lock taken
+    upgrades = _upgrades(legacy_library)
+    # Each upgrade re-checks what it changes: a database older than the version table (found
+    # 0) may hold some of them already, and another process may be upgrading it right now.
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        upgrades[version](db)
+    with _immediate(db):
+        write_version(db, SCHEMA_VERSION)
+
+
+def _upgrades(legacy_library: int) -> dict[int, Callable[[Connection], None]]:
+    """Return the upgrades by the version they bring a database to (append new ones)."""
+    return {
+        1: partial(_add_article_libraries, legacy_library=legacy_library),
+        2: _index_article_libraries,
+        3: _add_missing_columns,
+        4: _add_question_guilds,
+        5: _add_question_threads,
+        6: _add_follow_keys,
+        7: _add_follow_servers,
+    }
+
+
+def _index_article_libraries(db: Connection) -> None:
+    """Index stories by library and status (every question filters on both)."""
     if "articles_library" not in db.indexes("articles"):
         _write(db, "CREATE INDEX IF NOT EXISTS articles_library ON articles(library, status)", ())
-    _add_missing_columns(db)
-    _add_question_guilds(db)
-    _add_question_threads(db)
-    _add_follow_keys(db)
-    _add_follow_servers(db)
 
 
 def _add_missing_columns(db: Connection) -> None:

@@ -230,13 +230,13 @@ class Follows(commands.Cog):
             delivery = self.bot.services.servers.for_guild(follow.guild_id).follow_delivery
             if delivery == "dm":
                 try:
-                    await self._send_dm(follow, embed)
+                    await self._send_dm(follow, embed, update.nonce)
                     return "sent"
                 except discord.Forbidden:
                     # Closed DMs: the /follow reply said we would mention them instead.
                     log.info("follow %d: DMs closed, posting in its channel", follow.id)
-                    return await self._send_to_channel(follow, embed, dm_closed=True)
-            return await self._send_to_channel(follow, embed)
+                    return await self._send_to_channel(follow, embed, update.nonce, dm_closed=True)
+            return await self._send_to_channel(follow, embed, update.nonce)
         except (discord.Forbidden, discord.NotFound) as exc:
             log.warning("follow %d: not delivered, skipped (%s)", follow.id, exc)
             return "skipped"
@@ -247,13 +247,17 @@ class Follows(commands.Cog):
             log.error("follow %d: delivery refused, skipped (%s)", follow.id, exc)
             return "skipped"
 
-    async def _send_dm(self, follow: Follow, embed: discord.Embed) -> None:
+    async def _send_dm(self, follow: Follow, embed: discord.Embed, nonce: str) -> None:
         """Send a new answer to the member's DMs."""
         dm = await self.bot.create_dm(discord.Object(id=follow.user_id))
-        await dm.send(notification_content(follow.question), embed=embed, allowed_mentions=NONE)
+        # The update's own nonce (discord.py sends enforce_nonce with it): Discord drops a
+        # repeat that a process taking over a crashed check sends within a few minutes.
+        await dm.send(
+            notification_content(follow.question), embed=embed, allowed_mentions=NONE, nonce=nonce
+        )
 
     async def _send_to_channel(
-        self, follow: Follow, embed: discord.Embed, *, dm_closed: bool = False
+        self, follow: Follow, embed: discord.Embed, nonce: str, *, dm_closed: bool = False
     ) -> Outcome:
         """Post a new answer where the member followed, mentioning them and nobody else."""
         if follow.channel_id is None:
@@ -270,6 +274,7 @@ class Follows(commands.Cog):
             notification_content(follow.question, follow.user_id, dm_closed=dm_closed),
             embed=embed,
             allowed_mentions=only_mention(follow.user_id),
+            nonce=nonce,
         )
         return "sent"
 

@@ -50,7 +50,9 @@ pytestmark = [
 ]
 
 LEASE_SECONDS = 3  # a killed digest poster's work passes on this fast
-MESSAGE_DELAY = 1.0  # seconds the emulator takes per channel message: a kill lands mid-post
+MESSAGE_DELAY = 1.0
+REPLY_DELAY = 3.0  # seconds between Discord posting a message and the bot hearing so
+DIGEST_PATH = f"/channels/{DIGEST_CHANNEL_ID}/messages"
 EXTRA_STORIES = 40  # enough stories for a digest of several messages
 LUMEN_TITLE = "Lumenwave opens a robotics lab in Lisbon"
 
@@ -193,7 +195,9 @@ def test_a_story_a_third_process_ingests_is_answered_by_both_bots(cluster: Clust
 def test_the_digest_is_posted_once_even_when_its_poster_is_killed_mid_post(
     cluster: Cluster,
 ) -> None:
-    cluster.emulator.rest.message_delay = MESSAGE_DELAY
+    # Each message is created at once but answered late: the kill lands after Discord posted
+    # a message and before its poster heard so (and recorded it), the window nonces close.
+    cluster.emulator.rest.reply_delay = REPLY_DELAY
     partial = cluster.clock_file.with_suffix(".tmp")
     partial.write_text((cluster.slot + timedelta(minutes=1)).isoformat(), encoding="utf-8")
     os.replace(partial, cluster.clock_file)
@@ -204,13 +208,22 @@ def test_the_digest_is_posted_once_even_when_its_poster_is_killed_mid_post(
     [(shard, victim)] = [(s, b) for s, b in cluster.bots.items() if b.process.pid == pid]
     os.kill(pid, signal.SIGKILL)
     victim.process.wait(10)
-    at_kill = len(posted())
+    at_kill, recorded = len(posted()), _recorded(cluster)
+    assert at_kill > recorded, "the kill missed the window between posting and recording"
+    cluster.emulator.rest.reply_delay = MESSAGE_DELAY / 10  # the survivor finishes quickly
     wait_for(lambda: cluster.meta(f"digest.last_run_at:{GUILD_ID}"), 60, "the digest to finish")
     time.sleep(4 * DIGEST_CHECK_SECONDS + MESSAGE_DELAY)  # nothing more comes later
     messages = posted()
     bodies = [json.dumps(m.get("embeds"), sort_keys=True) for m in messages]
     assert len(messages) > at_kill >= 1, "the survivor finished nothing"
     assert len(set(bodies)) == len(bodies), "a digest message was posted twice"
+    # The survivor did send the unrecorded message again, with the same nonce: Discord (the
+    # emulator, as Discord) answered with the first one instead of posting it twice.
+    nonces = [c.body.get("nonce") for c in cluster.emulator.recorder.calls("POST", DIGEST_PATH)]
+    repeated = {n for n in nonces if nonces.count(n) > 1}
+    assert repeated and all(c.body.get("enforce_nonce") for c in
+                            cluster.emulator.recorder.calls("POST", DIGEST_PATH))  # fmt: skip
+    assert len(set(nonces)) == len(messages)
     text = " ".join(bodies)
     for n in range(EXTRA_STORIES):  # every story of the week, each exactly once
         title = f"Orbital robotics maker number {n} opens an assembly line for lunar rovers"
@@ -218,3 +231,9 @@ def test_the_digest_is_posted_once_even_when_its_poster_is_killed_mid_post(
     assert sum(m.get("content") == f"<@&{DIGEST_ROLE_ID}>" for m in messages) == 1
     survivor = cluster.bots[1 - shard]
     assert survivor.process.poll() is None and "Traceback" not in survivor.log()
+
+
+def _recorded(cluster: Cluster) -> int:
+    """Return how many digest messages of this period the registry records as sent."""
+    value = cluster.meta(f"digest.sent_upto:{GUILD_ID}")
+    return int(value.rpartition(" ")[2]) if value else 0

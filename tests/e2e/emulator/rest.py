@@ -23,6 +23,7 @@ from tests.e2e.emulator.interactions import (
     Tracked,
 )
 from tests.e2e.emulator.messages import MessageStore
+from tests.e2e.emulator.nonces import NonceMemory
 from tests.e2e.emulator.recorder import Call, Recorder
 from tests.e2e.emulator.replies import Reply, read_body, response
 from tests.e2e.emulator.threads import Threads
@@ -64,7 +65,10 @@ class Rest:
         self.threads = threads
         self.gateway_url = ""  # set by the server once its port is known
         self.message_delay = 0.0  # seconds each channel message takes (to kill a bot mid-post)
-        self._nonces: dict[tuple[int, str], dict[str, Any]] = {}  # enforce_nonce's memory
+        # Seconds between creating a channel message and replying: a bot killed then has posted
+        # it without knowing (the window a message nonce closes).
+        self.reply_delay = 0.0
+        self.nonces = NonceMemory()  # enforce_nonce's memory
 
     def routes(self) -> list[web.RouteDef]:
         """Return the route table (a catch-all records calls the emulator does not know)."""
@@ -344,12 +348,16 @@ class Rest:
             return Reply.invalid([validation.Problem(*unknown)])
         if self.message_delay:
             await asyncio.sleep(self.message_delay)
-        nonce = (channel_id, str(body.get("nonce"))) if body.get("enforce_nonce") else None
-        if nonce is not None and nonce in self._nonces:  # Discord returns the first, posts nothing
-            return Reply(body=self._nonces[nonce])
+        author = str(APP_ID)  # every message here is the bot's
+        nonce = str(body["nonce"]) if body.get("enforce_nonce") and "nonce" in body else None
+        earlier = None if nonce is None else self.nonces.earlier(author, nonce)
+        if earlier is not None:  # Discord returns the first message and posts nothing
+            return Reply(body=earlier)
         created = self.messages.create(channel_id, body)
         if nonce is not None:
-            self._nonces[nonce] = created
+            self.nonces.remember(author, nonce, created)
+        if self.reply_delay:
+            await asyncio.sleep(self.reply_delay)
         return Reply(body=created)
 
     async def get_message(self, request: web.Request, body: Any) -> Reply:

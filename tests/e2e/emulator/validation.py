@@ -15,6 +15,7 @@ from tests.e2e.emulator.fields import Problem
 from tests.e2e.emulator.fields import max_length as _max_length
 from tests.e2e.emulator.fields import required_text as _required_text
 from tests.e2e.emulator.fields import url_problems as _url
+from tests.e2e.emulator.nonces import NONCE_MAX
 from tests.e2e.emulator.ui import component_problems, modal_problems
 
 # Limits from https://discord.com/developers/docs/resources/message#embed-object-embed-limits
@@ -156,6 +157,8 @@ def message_problems(payload: object, kind: MessageKind) -> list[Problem]:
     ]
     if payload.get("content") is not None:
         problems += _max_length(("content",), payload["content"], CONTENT_MAX)
+    if isinstance(payload.get("nonce"), str):  # an integer nonce is any 64-bit number
+        problems += _max_length(("nonce",), payload["nonce"], NONCE_MAX)
     embeds = payload.get("embeds") or []
     if len(embeds) > EMBEDS_MAX:
         problems.append(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from index.rank import Candidate, widen_first, window
+from index.rank import Candidate, _window, widen_first, window
 
 PAY = "Pay starts at $150 per hour for experienced screenwriters and showrunners, the firms said."
 STORY = (
@@ -22,14 +23,19 @@ def cand(text: str, relevance: float, vector: bool = True) -> Candidate:
     return Candidate(text, "a", relevance, 0.5, 0.5, False, vec)
 
 
-def test_window_adds_the_neighbours_verbatim() -> None:
+def test_window_adds_the_neighbours_verbatim(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert window(STORY, PAY) == PAY  # by default a window stays inside its paragraph
+    monkeypatch.setattr(_window, "CROSS_PARAGRAPHS", True)
     got = window(STORY, "Mercor, Outlier and Turing hire them for the work.")
     assert got in STORY  # verbatim and contiguous, paragraph breaks included
     assert got.startswith("Writers are training")
     assert got.endswith("the firms said.")
 
 
-def test_window_stays_within_its_limit_and_falls_back_to_the_sentence() -> None:
+def test_window_stays_within_its_limit_and_falls_back_to_the_sentence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_window, "CROSS_PARAGRAPHS", True)
     sentence = PAY
     got = window(STORY, sentence, limit=len(sentence) + 60)
     assert got.endswith(sentence)  # the sentence before fits, the long one after does not
@@ -38,7 +44,8 @@ def test_window_stays_within_its_limit_and_falls_back_to_the_sentence() -> None:
     assert window(STORY, "Not in the story at all.") == "Not in the story at all."
 
 
-def test_widen_first_only_when_unsure_or_short() -> None:
+def test_widen_first_only_when_unsure_or_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_window, "CROSS_PARAGRAPHS", True)
     long_sentence = PAY
     sure = [cand(long_sentence, 0.9), cand("Writers are training AI models.", 0.2)]
     assert widen_first(sure, lambda _: STORY) == sure  # a confident long sentence stands alone

@@ -32,9 +32,31 @@ def persistent_client(settings: Settings) -> ClientAPI:
     with SharedSystemClient._refcount_lock:
         SharedSystemClient._identifier_to_system.pop(str(settings.chroma_path), None)
         SharedSystemClient._identifier_to_refcount.pop(str(settings.chroma_path), None)
-    return chromadb.PersistentClient(
+    client = chromadb.PersistentClient(
         path=str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False)
     )
+    client._system_at_open = client._system  # type: ignore[attr-defined]  # see release()
+    return client
+
+
+def release(client: ClientAPI, *, embedded: bool) -> None:
+    """Close a client for good: its files, threads and sockets go with it."""
+    if not embedded:
+        client.close()  # type: ignore[attr-defined]  # one shared system per address, counted
+        return
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    # persistent_client() forgot the shared entry, so chromadb's own close() would stop the
+    # system of whichever client opened the folder next: stop exactly this one instead.
+    system = getattr(client, "_system_at_open", None)
+    with SharedSystemClient._refcount_lock:
+        ident = getattr(client, "_identifier", None)
+        if ident is not None and SharedSystemClient._identifier_to_system.get(ident) is system:
+            SharedSystemClient._identifier_to_system.pop(ident, None)
+            SharedSystemClient._identifier_to_refcount.pop(ident, None)
+    client._closed = True  # type: ignore[attr-defined]  # a later close() is a no-op
+    if system is not None:
+        system.stop()
 
 
 def http_client(settings: Settings) -> ClientAPI:

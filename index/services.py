@@ -165,10 +165,19 @@ class Services:
         """Switch retrieval between hybrid, dense and bm25 (for evaluation)."""
         self.retriever.mode = mode
 
+    def __enter__(self) -> Services:
+        """Use the services in a `with` block that closes them."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the services at the end of the block."""
+        self.close()
+
     def close(self) -> None:
-        """Record a clean exit, then release the registry connection."""
+        """Record a clean exit, then release the registry connection and the vector store."""
         self.ingestor.guard.release()
         self.registry.close()
+        self.store.close()
 
 
 REGISTRY_FIX = (

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 
-from index.chroma_clients import guard, http_client, persistent_client
+from index.chroma_clients import guard, http_client, persistent_client, release
 from index.errors import IndexUnavailableError, NewsbotError, StoreDamagedError
 from index.gate import CallGate
 from index.models import Chunk
@@ -113,6 +113,10 @@ class VectorStore(Protocol):
 
     def relink(self, chunk_ids: Sequence[str]) -> None:
         """Insert these stored vectors into the search index afresh (they keep their data)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the store holds open (it reopens on next use)."""
         ...
 
 
@@ -377,8 +381,18 @@ class ChromaStore:
             return
         # Two clients of one folder in one process would each save their own index: calls in
         # flight end first, new ones wait, and the old client is gone before the next opens.
+        self._forget()
+
+    def close(self) -> None:
+        """Release the client: its files, threads and sockets (it reopens on next use)."""
+        self._forget()
+
+    def _forget(self) -> None:
+        """Close the client once calls in flight end; new calls wait, then open a fresh one."""
         with self._gate.exclusive(), self._lock:
-            self._client, self._collection = None, None
+            client, self._client, self._collection = self._client, None, None
+            if client is not None:
+                release(client, embedded=self._embedded)
 
 
 def damaged_index_fix(chroma_path: Path) -> str:

@@ -181,23 +181,23 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     console = Console(stderr=True)
-    services = _services(settings)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console,
-                  transient=True) as bar:  # fmt: skip
-        task = bar.add_task("reading sources…", total=None)
-        counts = {"n": 0}
+    with _services(settings) as services:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console,
+                      transient=True) as bar:  # fmt: skip
+            task = bar.add_task("reading sources…", total=None)
+            counts = {"n": 0}
 
-        def progress(origin: str, outcome: str) -> None:
-            counts["n"] += 1
-            line = f"{counts['n']} processed · {outcome}: {origin}"
-            bar.update(task, description=escape(line))
+            def progress(origin: str, outcome: str) -> None:
+                counts["n"] += 1
+                line = f"{counts['n']} processed · {outcome}: {origin}"
+                bar.update(task, description=escape(line))
 
-        with _one_writer(services, console):
-            report = services.stories.ingest_sources(
-                args.sources, library=_library(args), added_by=args.by, progress=progress
-            )
-    _print_report(report)
-    return 0 if report.ok else 1
+            with _one_writer(services, console):
+                report = services.stories.ingest_sources(
+                    args.sources, library=_library(args), added_by=args.by, progress=progress
+                )
+        _print_report(report)
+        return 0 if report.ok else 1
 
 
 @contextmanager
@@ -245,54 +245,54 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer a question; a new data directory gets the bundled samples first."""
     from index.present import answer_to_dict, answer_to_text
 
-    services = _services(settings)
-    seeded = services.ensure_samples()
-    if seeded is not None:
-        print(
-            f"newsbot: new data directory; added {len(seeded.added)} bundled sample stories "
-            f"from {settings.samples_dir} (once: removing them does not bring them back)",
-            file=sys.stderr,
-        )
-    scope = services.servers.scope(args.server) if args.server is not None else None
-    answer = services.ask(args.question, libraries=scope)
-    if args.json:
-        print(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
-    else:
-        print(answer_to_text(answer))
-    return 0
+    with _services(settings) as services:
+        seeded = services.ensure_samples()
+        if seeded is not None:
+            print(
+                f"newsbot: new data directory; added {len(seeded.added)} bundled sample stories "
+                f"from {settings.samples_dir} (once: removing them does not bring them back)",
+                file=sys.stderr,
+            )
+        scope = services.servers.scope(args.server) if args.server is not None else None
+        answer = services.ask(args.question, libraries=scope)
+        if args.json:
+            print(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
+        else:
+            print(answer_to_text(answer))
+        return 0
 
 
 def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     """List indexed stories."""
     from index.present import article_to_dict, status_label
 
-    services = _services(settings)
-    articles = sorted(
-        services.stories.list_stories((_library(args),)),
-        key=lambda a: (a.date is not None, a.date, a.added_at),
-        reverse=True,
-    )
-    if args.json:
-        print(json.dumps([article_to_dict(a) for a in articles], ensure_ascii=False, indent=2))
-        return 0
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    with _services(settings) as services:
+        articles = sorted(
+            services.stories.list_stories((_library(args),)),
+            key=lambda a: (a.date is not None, a.date, a.added_at),
+            reverse=True,
+        )
+        if args.json:
+            print(json.dumps([article_to_dict(a) for a in articles], ensure_ascii=False, indent=2))
+            return 0
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
 
-    table = Table(title=f"{len(articles)} indexed stories")
-    # The id (for `newsbot review`/`remove`) and "⛔ retracted" must read whole in any terminal.
-    table.add_column("id", no_wrap=True)
-    for col in ("title", "publisher", "date", "chunks"):
-        table.add_column(col)
-    table.add_column("review", no_wrap=True)
-    for a in articles:
-        when = a.date.isoformat() if a.date else "undated"
-        review = status_label(a.provenance) or "—"
-        # Text objects: a title like "[bold]AI[/]" is shown as written, never parsed as markup.
-        cells = (a.id, a.title, a.source or "—", when, str(a.chunk_count), review)
-        table.add_row(*(Text(cell) for cell in cells))
-    Console().print(table)
-    return 0
+        table = Table(title=f"{len(articles)} indexed stories")
+        # The id (for `newsbot review`/`remove`) and "⛔ retracted" must read whole in any terminal.
+        table.add_column("id", no_wrap=True)
+        for col in ("title", "publisher", "date", "chunks"):
+            table.add_column(col)
+        table.add_column("review", no_wrap=True)
+        for a in articles:
+            when = a.date.isoformat() if a.date else "undated"
+            review = status_label(a.provenance) or "—"
+            # Text objects: a title like "[bold]AI[/]" is shown as written, never parsed as markup.
+            cells = (a.id, a.title, a.source or "—", when, str(a.chunk_count), review)
+            table.add_row(*(Text(cell) for cell in cells))
+        Console().print(table)
+        return 0
 
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
@@ -316,36 +316,36 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     """Remove one story."""
-    services = _services(settings)
-    services.stories.remove(args.article_id, (_library(args),))
-    print(f"removed {args.article_id}")
-    return 0
+    with _services(settings) as services:
+        services.stories.remove(args.article_id, (_library(args),))
+        print(f"removed {args.article_id}")
+        return 0
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     """Print index statistics (stories of one library; chunks and vectors of all)."""
-    services = _services(settings)
-    where = (
-        f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
-        if settings.chroma_host
-        else f"embedded Chroma at {settings.chroma_path}"
-    )
-    figures = services.stats((_library(args),))
-    stats = {
-        "library": "shared" if args.server is None else f"server {args.server}",
-        "stories": figures.stories,
-        "all_stories": figures.all_stories,
-        "chunks": figures.chunks,
-        "vectors": figures.vectors,
-        "questions_logged": figures.questions,
-        "data_dir": str(settings.data_dir.resolve()),  # relative paths are the cwd's
-        "store": where,
-        "registry": str(settings.db_path.resolve()),
-        "embedding_model": services.embedder.name,
-    }
-    for key, value in stats.items():
-        print(f"{key:>17}: {value}")
-    return 0
+    with _services(settings) as services:
+        where = (
+            f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+            if settings.chroma_host
+            else f"embedded Chroma at {settings.chroma_path}"
+        )
+        figures = services.stats((_library(args),))
+        stats = {
+            "library": "shared" if args.server is None else f"server {args.server}",
+            "stories": figures.stories,
+            "all_stories": figures.all_stories,
+            "chunks": figures.chunks,
+            "vectors": figures.vectors,
+            "questions_logged": figures.questions,
+            "data_dir": str(settings.data_dir.resolve()),  # relative paths are the cwd's
+            "store": where,
+            "registry": str(settings.db_path.resolve()),
+            "embedding_model": services.embedder.name,
+        }
+        for key, value in stats.items():
+            print(f"{key:>17}: {value}")
+        return 0
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

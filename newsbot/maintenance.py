@@ -33,34 +33,35 @@ def _services(settings: Settings) -> Services:
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """Self-query stored vectors; exit 1 if some are not found (and were not repaired)."""
-    services = _services(settings)
+    with _services(settings) as services:
 
-    def say(line: str) -> None:
-        print(f"newsbot check: {line}", file=sys.stderr)
+        def say(line: str) -> None:
+            print(f"newsbot check: {line}", file=sys.stderr)
 
-    report = services.repairer.check(full=args.full, fix=args.repair, progress=say)
-    stories, chunks = services.registry.count_articles(), services.registry.count_chunks()
-    print(f"{stories} stories, {chunks} chunks, {services.store.count()} vectors stored")
-    print(f"checked {report.checked} vectors: {len(report.unfound)} not found by search")
-    if report.relinked:
-        print("inserted them afresh: every checked vector is found now")
+        report = services.repairer.check(full=args.full, fix=args.repair, progress=say)
+        stories, chunks = services.registry.count_articles(), services.registry.count_chunks()
+        print(f"{stories} stories, {chunks} chunks, {services.store.count()} vectors stored")
+        print(f"checked {report.checked} vectors: {len(report.unfound)} not found by search")
+        if report.relinked:
+            print("inserted them afresh: every checked vector is found now")
+            return 0
+        if report.rebuilt:
+            left = len(report.still_unfound)
+            print(f"rebuilt the search index; re-embedded {len(report.reembedded)} stories; "
+                  f"{left} still not found")  # fmt: skip
+            return 2 if left else 0
+        if report.unfound:
+            print("run `newsbot check --full --repair` to rebuild the search index")
+            return 1
         return 0
-    if report.rebuilt:
-        left = len(report.still_unfound)
-        print(f"rebuilt the search index; re-embedded {len(report.reembedded)} stories; "
-              f"{left} still not found")  # fmt: skip
-        return 2 if left else 0
-    if report.unfound:
-        print("run `newsbot check --full --repair` to rebuild the search index")
-        return 1
-    return 0
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     """Back up the registry (SQLite online backup) and every vector to DEST."""
     from index.backup import backup
 
-    summary = backup(_services(settings), args.dest)
+    with _services(settings) as services:
+        summary = backup(services, args.dest)
     print(f"backed up {summary.stories} stories and {summary.vectors} vectors to {summary.path}")
     return 0
 
@@ -72,9 +73,9 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     summary, aside = restore(settings, args.src)
     if aside is not None:
         print(f"moved the previous registry and index to {aside}")
-    services = _services(settings)  # opening runs repair: registry and vectors must agree
-    print(f"restored {services.registry.count_articles()} stories and "
-          f"{services.store.count()} vectors into {summary.path}")  # fmt: skip
+    with _services(settings) as services:  # opening runs repair: registry, vectors agree
+        print(f"restored {services.registry.count_articles()} stories and "
+              f"{services.store.count()} vectors into {summary.path}")  # fmt: skip
     return 0
 
 

@@ -191,8 +191,18 @@ class ChromaStore:
             raise StoreDamagedError(target, detail, damaged_index_fix(self._path)) from exc
 
     def _call(self, op: Callable[[Collection], T]) -> T:
-        """Run one operation on the collection; reopen it once if the server lost it."""
-        with self._gate.call():  # never on a client that refresh() is replacing
+        """Run one operation on the collection; reopen it once if it was stale or lost."""
+        try:
+            with self._gate.call():  # never on a client that refresh() is replacing
+                return self._call_open(op)
+        except StoreDamagedError as exc:
+            if not _is_stale(exc):
+                raise
+        # Chroma's in-memory search index can name a vector its records no longer hold (one
+        # deleted meanwhile): that is a stale copy, not damage, so reload it from disk once.
+        log.warning("Chroma's search index was stale; reloading it from disk")
+        self.refresh()
+        with self._gate.call():
             return self._call_open(op)
 
     def _call_open(self, op: Callable[[Collection], T]) -> T:
@@ -401,6 +411,11 @@ def damaged_index_fix(chroma_path: Path) -> str:
         f"Restore a backup (`newsbot restore BACKUP`), or delete {chroma_path} and run the "
         "command again: every story is then re-embedded from the registry."
     )
+
+
+def _is_stale(exc: StoreDamagedError) -> bool:
+    """Tell whether a failure was Chroma's search index naming a vector no longer stored."""
+    return "Error finding id" in str(exc.__cause__)
 
 
 def _is_damage(exc: BaseException) -> bool:

@@ -112,6 +112,11 @@ def _in_threads(jobs: list[Callable[[], None]]) -> list[BaseException]:
     return errors
 
 
+def _said(errors: list[BaseException]) -> str:
+    """Spell out what threads raised, in full (pytest shortens a list's repr)."""
+    return "\n".join(f"{type(e).__name__}: {e}" for e in errors)
+
+
 def _story(i: int, extra: str = "") -> RawDocument:
     filler = " ".join(
         f"Sensor line {j} of Q{i:03d}corp ships in volume next year." for j in range(8)
@@ -154,14 +159,15 @@ def test_concurrent_ingestion_removal_and_questions_corrupt_nothing(seeded: Serv
 
     def writers() -> None:
         try:
-            assert not _in_threads([writer(ids) for ids in halves])
+            failed = _in_threads([writer(ids) for ids in halves])
+            assert not failed, _said(failed)
         finally:
             done.set()
 
     start = time.monotonic()
     errors = _in_threads([writers, asker(1), asker(2), asker(3)])
     wall = time.monotonic() - start
-    assert not errors, errors
+    assert not errors, _said(errors)
 
     state = check_consistent(seeded)
     assert state.problems == []

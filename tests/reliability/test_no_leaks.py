@@ -54,3 +54,39 @@ def test_commands_run_in_process_close_what_they_opened(
         assert cli.main(["--data-dir", data, "stats"]) == 0
     assert _open_descriptors() - before <= SLACK
     assert "[1]" in capsys.readouterr().out
+
+
+def test_a_stale_search_index_is_reloaded_once_and_real_damage_still_reported(
+    tmp_path: Path,
+) -> None:
+    from chromadb.errors import InternalError
+
+    from index.errors import StoreDamagedError
+
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data")  # type: ignore[call-arg]
+    store = ChromaStore.from_settings(settings)
+    clients: list[object] = []
+
+    def stale_once(col: object) -> int:
+        clients.append(store._client)
+        if len(clients) == 1:  # what Chroma raises when its index names a deleted vector
+            raise InternalError("Error executing plan: Internal error: Error finding id")
+        return 7
+
+    assert store._call(stale_once) == 7
+    assert len(clients) == 2 and clients[0] is not clients[1]  # retried on a reloaded client
+
+    def always(col: object) -> int:
+        raise InternalError("Error executing plan: Internal error: Error finding id")
+
+    with pytest.raises(StoreDamagedError):
+        store._call(always)
+
+    def broken(col: object) -> int:
+        raise InternalError("Error executing plan: something else broke")
+
+    calls = len(clients)
+    with pytest.raises(StoreDamagedError, match="something else broke"):
+        store._call(broken)
+    assert len(clients) == calls  # no reload for what is not a stale index
+    store.close()

@@ -13,7 +13,7 @@ import yarl
 from discord import app_commands
 
 from bot.client import NewsBot, make_bot
-from index.errors import StoreDamagedError
+from index.errors import NewsbotError
 from index.services import Services, build_services
 from index.settings import Settings
 
@@ -67,8 +67,8 @@ def run(settings: Settings) -> int:
     use_discord_endpoints(settings)
     try:
         services = build_services(settings)
-    except StoreDamagedError as exc:  # no rebuild behind the operator's back: say what to do
-        log.error("cannot start: %s", exc.user_message())
+    except NewsbotError as exc:  # e.g. a damaged file (no rebuild behind the operator's back)
+        log.error("cannot start: %s", exc)  # the operator's version: where, never a password
         return 2
     try:
         asyncio.run(_serve(services, token))

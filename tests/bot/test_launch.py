@@ -104,3 +104,20 @@ def test_discord_endpoints_come_from_settings(
     use_discord_endpoints(proxied)
     assert discord.http.Route("GET", "/users/@me").url == "http://127.0.0.1:8080/api/v10/users/@me"
     assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "ws://127.0.0.1:8081/gateway"
+
+
+def test_run_says_why_it_cannot_start_when_the_database_is_unreachable(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Port 1 on loopback: nothing listens, so the registry cannot open; no traceback, exit 2.
+    settings = settings.model_copy(
+        update={
+            "discord_token": SecretStr("abc"),
+            "database_url": SecretStr("postgresql://newsbot@127.0.0.1:1/newsbot"),
+        }
+    )
+    with caplog.at_level("ERROR"):
+        assert run(settings) == 2
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.launch"]
+    assert len(lines) == 1 and lines[0].startswith("cannot start:")
+    assert "127.0.0.1" in lines[0] and "Traceback" not in caplog.text

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from bot.client import EXTENSIONS, NewsBot, make_bot
+from bot.client import NewsBot, make_bot
 from index.services import Services
 from index.settings import Settings
 from tests.bot.support import GUILD_ID, MOD_ROLE
@@ -38,8 +38,7 @@ def seeded(services: Services) -> Services:
 async def loaded_bot(services: Services) -> AsyncIterator[NewsBot]:
     """Yield a bot with every extension loaded, initialised as for login but never connected."""
     async with make_bot(services, warm_model=False) as bot:
-        for extension in EXTENSIONS:
-            await bot.load_extension(extension)
+        await bot.setup_hook()  # what login runs: the extensions, then the collector frozen
         yield bot
 
 

@@ -23,8 +23,14 @@ REPAIR_WAIT_S = 30.0  # how long a starting process waits for another one's writ
 # enough to catch a torn index (a kill tears many entries at once) in ~0.1 s at 10k chunks.
 START_SAMPLE = 300
 REBUILD_TRIES = 3
-# Up to this many missed vectors are inserted afresh one by one; more mean a torn index: rebuild.
+# Up to this many missed vectors (or a tenth of those checked) are inserted afresh one by one;
+# more mean a torn index: rebuild.
 RELINK_MAX = 20
+TORN_SHARE = 0.1
+# A vector missed among its k nearest but found among this many is reachable: approximate search
+# in a crowded neighbourhood (4% of a 100k index of near-duplicates, fresh or rebuilt), which a
+# rebuild cannot improve. Only vectors missed even this wide count towards a rebuild.
+WIDE_K = 400
 
 Progress = Callable[[str], None]
 
@@ -36,6 +42,7 @@ class CheckReport:
     checked: int = 0
     unfound: list[str] = field(default_factory=list)
     relinked: bool = False
+    approximate: list[str] = field(default_factory=list)  # found only by a wider search
     rebuilt: bool = False
     reembedded: list[str] = field(default_factory=list)
     still_unfound: list[str] = field(default_factory=list)
@@ -107,29 +114,38 @@ class Repairer:
     def _check_and_fix(
         self, ids: list[str], *, fix: bool, progress: Progress | None
     ) -> CheckReport:
-        """Self-query ids; if some are missed and `fix`, rebuild, then re-embed what still is."""
+        """Self-query ids; if some are missed and `fix`, relink them, or rebuild when the index
+        is torn, then re-embed what still is missed."""
         report = CheckReport(checked=len(ids), unfound=self._store.unfound(ids))
         if not report.unfound or not fix:
             return report
-        if len(report.unfound) <= RELINK_MAX:  # a badly linked vector or two, not a torn index
+        torn = self._store.unfound(report.unfound, k=WIDE_K)
+        if len(torn) <= self._relink_max(len(ids)):  # a few badly linked vectors, not torn
             _say(progress, f"{len(report.unfound)} of {len(ids)} checked vectors are not found "
                  "by search: inserting them afresh")  # fmt: skip
-            if not check_after_write(self._store, report.unfound):
-                report.relinked = True
+            left = check_after_write(self._store, report.unfound)
+            still_torn = self._store.unfound(left, k=WIDE_K) if left else []
+            if not still_torn:
+                report.relinked, report.approximate = True, left
+                return report
+            if len(still_torn) <= self._relink_max(len(ids)):  # a rebuild re-adds them the same
+                report.still_unfound = still_torn
+                log.error("%d vectors are not found even by a wide search: %s",
+                          len(still_torn), still_torn[:10])  # fmt: skip
                 return report
         _say(progress, f"{len(report.unfound)} of {len(ids)} checked vectors are not found by "
              "search: rebuilding the search index from the stored vectors")  # fmt: skip
         self._rebuild(progress)
         report.rebuilt = True
         self._reconcile()  # vectors that could not be read are re-embedded from the registry
-        left = self._store.unfound(report.unfound)
+        left = self._missed_wide(report.unfound)
         if left:
             stories = sorted({cid.rsplit(":", 1)[0] for cid in left})
             _say(progress, f"{len(left)} still missed: re-embedding {len(stories)} stories")
             for article_id in stories:
                 self._reembed(article_id)
             report.reembedded = stories
-            left = self._store.unfound(left)
+            left = self._missed_wide(left)
         report.still_unfound = left
         if left:
             log.error("%d vectors are still not found by search: %s", len(left), left[:10])
@@ -149,10 +165,22 @@ class Repairer:
             self._store.recover_after_crash()
             self._store.refresh()
             missed = self._store.unfound(self._store.chunk_ids())
-            if not missed:
+            torn = self._store.unfound(missed, k=WIDE_K) if missed else []
+            if len(torn) <= self._relink_max(total):  # approximate search, or a few to relink
+                check_after_write(self._store, missed)
                 return
             log.warning("after rebuild %d, %d vectors are not found on reopening", attempt,
                         len(missed))  # fmt: skip
+
+    def _missed_wide(self, ids: list[str]) -> list[str]:
+        """Return the ids that search misses even among the WIDE_K nearest."""
+        missed = self._store.unfound(ids)
+        return self._store.unfound(missed, k=WIDE_K) if missed else []
+
+    @staticmethod
+    def _relink_max(checked: int) -> int:
+        """Return how many vectors search may miss before the index counts as torn."""
+        return max(RELINK_MAX, int(checked * TORN_SHARE))
 
     def _sample(self, n: int) -> set[str]:
         """Return up to n stored chunk ids at random."""

@@ -43,13 +43,23 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{stories} stories, {chunks} chunks, {services.store.count()} vectors stored")
         print(f"checked {report.checked} vectors: {len(report.unfound)} not found by search")
         if report.relinked:
-            print("inserted them afresh: every checked vector is found now")
+            if report.approximate:
+                wide = len(report.approximate)
+                print(f"inserted them afresh: {wide} are found only by a wider search "
+                      "(approximate search among near-duplicates, not damage)")  # fmt: skip
+            else:
+                print("inserted them afresh: every checked vector is found now")
             return 0
         if report.rebuilt:
             left = len(report.still_unfound)
             print(f"rebuilt the search index; re-embedded {len(report.reembedded)} stories; "
                   f"{left} still not found")  # fmt: skip
             return 2 if left else 0
+        if report.still_unfound:
+            left = len(report.still_unfound)
+            print(f"{left} are not found even by a wide search after being inserted afresh: "
+                  "restore a backup, or delete the chroma folder to re-embed")  # fmt: skip
+            return 2
         if report.unfound:
             print("run `newsbot check --full --repair` to rebuild the search index")
             return 1

@@ -93,3 +93,33 @@ def test_relink_keeps_a_vectors_data_and_makes_it_searchable(tmp_path: Path) -> 
         assert store.unfound(ids) == []
     finally:
         services.close()
+
+
+def _crowded(services: object, narrow: int, wide: int, calls: list[str]) -> None:
+    """Make search miss `narrow` sampled vectors among 10 nearest, `wide` even among 400."""
+    store = services.store  # type: ignore[attr-defined]
+
+    def unfound(chunk_ids: Sequence[str], k: int = 10) -> list[str]:
+        return list(chunk_ids)[: wide if k > 10 else narrow]
+
+    store.unfound = unfound
+    store.relink = lambda ids: calls.append("relink")
+    store.recover_after_crash = lambda: calls.append("rebuild")
+
+
+def test_misses_a_wide_search_finds_are_relinked_never_rebuilt(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data")  # type: ignore[call-arg]
+    services = build_services(settings, embedder=FakeEmbedder())
+    try:
+        services.ingest_sources([str(write_stories(tmp_path / "a.jsonl", 4))])
+        calls: list[str] = []
+        _crowded(services, narrow=150, wide=0, calls=calls)  # half the sample: crowded, not torn
+        report = services.repairer.check(fix=True, sample=300)
+        assert report.relinked and not report.rebuilt and "rebuild" not in calls
+        assert report.approximate  # still missed narrowly, but found by the wider search
+        calls.clear()
+        _crowded(services, narrow=150, wide=150, calls=calls)  # unreachable even wide: torn
+        report = services.repairer.check(fix=True, sample=300)
+        assert report.rebuilt and "rebuild" in calls
+    finally:
+        services.close()

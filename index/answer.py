@@ -23,8 +23,10 @@ from index.rank import (
     answer_spans,
     feature_matrix,
     load_model,
+    passes_later,
     select,
     wants_several,
+    widen_first,
 )
 from index.registry import Registry, SentenceRow
 from index.retrieve import Retriever, is_timely
@@ -42,9 +44,6 @@ AGE_PENALTY_MAX = 0.15
 # used to fill every slot, so a second story holding the answer was never read.
 EXTRA_CHUNKS = 4
 EXTRA_PER_STORY = 2
-# A second story's different figure or name for the first excerpt's fact is quoted (as a
-# disagreement) at this share of the typed bar: its sharing the subject is evidence in itself.
-DISAGREEMENT_SHARE = 0.5
 # An undated story counts as this old, as retrieval's recency prior treats it (one half-life):
 # not as new, which would make every undated story outrank dated ones.
 UNDATED_AGE_DAYS = 90
@@ -126,7 +125,7 @@ class Answerer:
         rows = self._registry.sentences_for([h.chunk_id for h in hits])
         key_answer, key_score = self._key_question_match(asked, hits, rows, qvec)
         candidates = self._candidates(hits, today, *self._features(asked, hits, rows, qvec, today))
-        candidates = thread_first(candidates, prior)
+        candidates = widen_first(thread_first(candidates, prior), self._story_text)
         best = max([key_score] + [c.evidence for c in candidates])
         if best < s.refusal_threshold:
             return self._refusal(question, hits, best)
@@ -170,18 +169,13 @@ class Answerer:
         return asked, qvec, hits, prior
 
     def _passes(self, cand: Candidate, chosen: list[Candidate]) -> bool:
-        """Return True when an excerpt after the first answers well enough to be quoted: on its
-        own, or from a cited story when of the asked-for kind, or as a second story's different
-        figure or name for what the first excerpt states (shown as a disagreement)."""
-        ranker = self._ranker
-        cited = any(c.article_id == cand.article_id for c in chosen)
-        if ranker.passes(cand.relevance, typed=cand.typed, cited=cited):
-            return True
-        if cited or not cand.typed or cand.relevance < DISAGREEMENT_SHARE * ranker.typed_bar:
-            return False
-        first = chosen[0]
-        pair = [Quoted(first.text, 1, None), Quoted(cand.text, 2, None)]
-        return bool(find_disagreements(pair))
+        """Return True when an excerpt after the first is quoted (index/rank/_later.py)."""
+        return passes_later(self._ranker, cand, chosen)
+
+    def _story_text(self, article_id: str) -> str | None:
+        """Return a story's stored text (windows are cut from it), or None when it is gone."""
+        article = self._registry.get_article(article_id)
+        return article.text if article is not None else None
 
     def sentence_table(
         self, question: str, *, today: date | None = None, libraries: Sequence[int] | None = None

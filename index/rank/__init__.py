@@ -2,9 +2,11 @@
 choice of excerpts, and the spans of an excerpt that answer the question."""
 
 from index.rank._features import FEATURES, Context, feature_matrix, focus_terms, wants_several
+from index.rank._later import passes_later
 from index.rank._model import RankerModel, RankerModelError, load_model
 from index.rank._select import Candidate, cut, select
 from index.rank._spans import answer_spans
+from index.rank._window import widen_first, window
 
 __all__ = [
     "FEATURES",
@@ -17,6 +19,9 @@ __all__ = [
     "feature_matrix",
     "focus_terms",
     "load_model",
+    "passes_later",
     "select",
     "wants_several",
+    "widen_first",
+    "window",
 ]

@@ -24,12 +24,12 @@ def cand(text: str, relevance: float, vector: bool = True) -> Candidate:
 
 
 def test_window_adds_the_neighbours_verbatim(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert window(STORY, PAY) == PAY  # by default a window stays inside its paragraph
-    monkeypatch.setattr(_window, "CROSS_PARAGRAPHS", True)
     got = window(STORY, "Mercor, Outlier and Turing hire them for the work.")
-    assert got in STORY  # verbatim and contiguous, paragraph breaks included
+    assert got in STORY  # verbatim and contiguous, paragraph breaks included (the default)
     assert got.startswith("Writers are training")
     assert got.endswith("the firms said.")
+    monkeypatch.setattr(_window, "CROSS_PARAGRAPHS", False)
+    assert window(STORY, PAY) == PAY  # switched off, a window stays inside its paragraph
 
 
 def test_window_stays_within_its_limit_and_falls_back_to_the_sentence(

@@ -22,6 +22,7 @@ from index.rank import (
     RankerModel,
     answer_spans,
     feature_matrix,
+    lead_sentences,
     load_model,
     passes_later,
     select,
@@ -32,9 +33,6 @@ from index.registry import Registry, SentenceRow
 from index.retrieve import Retriever, is_timely
 from index.settings import Settings
 
-# News puts the facts first (the inverted pyramid): the ranker knows whether a sentence is among
-# its story's first LEAD_SENTENCES quotable sentences.
-LEAD_SENTENCES = 5
 # Evidence from a story counts this much less per year of its age at the asking date (capped),
 # so a years-old story answers only when it matches closely (docs/quality.md).
 AGE_PENALTY_PER_YEAR = 0.05
@@ -235,7 +233,7 @@ class Answerer:
         chunk_rank = {h.chunk_id: i for i, h in enumerate(hits)}
         stories = list(dict.fromkeys(h.article_id for h in hits))
         article_of = {h.chunk_id: h.article_id for h in hits}
-        leads = _lead_sentences(usable)
+        leads = lead_sentences(usable)
         ctx = Context(
             profile=profile(question),
             question=question,
@@ -243,6 +241,7 @@ class Answerer:
             story_rank=[stories.index(article_of[r.chunk_id]) for r in usable],
             lead=[(r.chunk_id, r.idx) in leads for r in usable],
             age_years=[self._age_years(article_of[r.chunk_id], today) for r in usable],
+            place=[(r.chunk_id, r.idx) for r in usable],
         )
         return usable, feature_matrix([r.text for r in usable], vectors @ qvec, ctx), vectors
 
@@ -383,18 +382,3 @@ def _stale_days(answer: Answer, question: str, today: date | None) -> int | None
         return None
     age = (today - answer.as_of).days
     return age if age > STALE_AFTER_DAYS else None
-
-
-def _lead_sentences(rows: list[SentenceRow]) -> set[tuple[str, int]]:
-    """Return (chunk id, index) of the first LEAD_SENTENCES body sentences of each story."""
-    first_chunks = sorted(
-        (r for r in rows if r.role == "body" and r.chunk_id.endswith(":0")),
-        key=lambda r: (r.chunk_id, r.idx),
-    )
-    taken: dict[str, int] = {}
-    leads = set()
-    for r in first_chunks:
-        if taken.get(r.chunk_id, 0) < LEAD_SENTENCES:
-            taken[r.chunk_id] = taken.get(r.chunk_id, 0) + 1
-            leads.add((r.chunk_id, r.idx))
-    return leads

@@ -6,6 +6,7 @@ from index.rank._later import passes_later
 from index.rank._model import RankerModel, RankerModelError, load_model
 from index.rank._select import Candidate, cut, select
 from index.rank._spans import answer_spans
+from index.rank._story import lead_sentences
 from index.rank._window import widen_first, window
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "cut",
     "feature_matrix",
     "focus_terms",
+    "lead_sentences",
     "load_model",
     "passes_later",
     "select",

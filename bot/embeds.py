@@ -25,8 +25,8 @@ from index.present import (
     also_reported_line,
     disagreement_line,
     disputed_mark,
-    embolden,
     provenance_note,
+    quote_body,
     status_label,
 )
 
@@ -71,7 +71,7 @@ def answer_text(answer: Answer) -> str:
         c.n: f" ({when(c.published)})" if answer.spans_months else "" for c in answer.citations
     }
     lines = [
-        f"\u201c{embolden(e.text, e.bold, escape_text)}\u201d [{e.n}]"
+        f"\u201c{quote_body(e.text, e.bold, escape_text)}\u201d [{e.n}]"
         f"{dates.get(e.n, '')}{marks.get(e.n, '')}"
         for e in answer.excerpts
     ]

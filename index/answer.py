@@ -22,17 +22,17 @@ from index.rank import (
     RankerModel,
     answer_spans,
     feature_matrix,
+    lead_sentences,
     load_model,
+    passes_later,
     select,
     wants_several,
+    widen_first,
 )
 from index.registry import Registry, SentenceRow
 from index.retrieve import Retriever, is_timely
 from index.settings import Settings
 
-# News puts the facts first (the inverted pyramid): the ranker knows whether a sentence is among
-# its story's first LEAD_SENTENCES quotable sentences.
-LEAD_SENTENCES = 5
 # Evidence from a story counts this much less per year of its age at the asking date (capped),
 # so a years-old story answers only when it matches closely (docs/quality.md).
 AGE_PENALTY_PER_YEAR = 0.05
@@ -42,9 +42,6 @@ AGE_PENALTY_MAX = 0.15
 # used to fill every slot, so a second story holding the answer was never read.
 EXTRA_CHUNKS = 4
 EXTRA_PER_STORY = 2
-# A second story's different figure or name for the first excerpt's fact is quoted (as a
-# disagreement) at this share of the typed bar: its sharing the subject is evidence in itself.
-DISAGREEMENT_SHARE = 0.5
 # An undated story counts as this old, as retrieval's recency prior treats it (one half-life):
 # not as new, which would make every undated story outrank dated ones.
 UNDATED_AGE_DAYS = 90
@@ -126,7 +123,7 @@ class Answerer:
         rows = self._registry.sentences_for([h.chunk_id for h in hits])
         key_answer, key_score = self._key_question_match(asked, hits, rows, qvec)
         candidates = self._candidates(hits, today, *self._features(asked, hits, rows, qvec, today))
-        candidates = thread_first(candidates, prior)
+        candidates = widen_first(thread_first(candidates, prior), self._story_text)
         best = max([key_score] + [c.evidence for c in candidates])
         if best < s.refusal_threshold:
             return self._refusal(question, hits, best)
@@ -170,18 +167,13 @@ class Answerer:
         return asked, qvec, hits, prior
 
     def _passes(self, cand: Candidate, chosen: list[Candidate]) -> bool:
-        """Return True when an excerpt after the first answers well enough to be quoted: on its
-        own, or from a cited story when of the asked-for kind, or as a second story's different
-        figure or name for what the first excerpt states (shown as a disagreement)."""
-        ranker = self._ranker
-        cited = any(c.article_id == cand.article_id for c in chosen)
-        if ranker.passes(cand.relevance, typed=cand.typed, cited=cited):
-            return True
-        if cited or not cand.typed or cand.relevance < DISAGREEMENT_SHARE * ranker.typed_bar:
-            return False
-        first = chosen[0]
-        pair = [Quoted(first.text, 1, None), Quoted(cand.text, 2, None)]
-        return bool(find_disagreements(pair))
+        """Return True when an excerpt after the first is quoted (index/rank/_later.py)."""
+        return passes_later(self._ranker, cand, chosen)
+
+    def _story_text(self, article_id: str) -> str | None:
+        """Return a story's stored text (windows are cut from it), or None when it is gone."""
+        article = self._registry.get_article(article_id)
+        return article.text if article is not None else None
 
     def sentence_table(
         self, question: str, *, today: date | None = None, libraries: Sequence[int] | None = None
@@ -241,7 +233,7 @@ class Answerer:
         chunk_rank = {h.chunk_id: i for i, h in enumerate(hits)}
         stories = list(dict.fromkeys(h.article_id for h in hits))
         article_of = {h.chunk_id: h.article_id for h in hits}
-        leads = _lead_sentences(usable)
+        leads = lead_sentences(usable)
         ctx = Context(
             profile=profile(question),
             question=question,
@@ -249,6 +241,7 @@ class Answerer:
             story_rank=[stories.index(article_of[r.chunk_id]) for r in usable],
             lead=[(r.chunk_id, r.idx) in leads for r in usable],
             age_years=[self._age_years(article_of[r.chunk_id], today) for r in usable],
+            place=[(r.chunk_id, r.idx) for r in usable],
         )
         return usable, feature_matrix([r.text for r in usable], vectors @ qvec, ctx), vectors
 
@@ -389,18 +382,3 @@ def _stale_days(answer: Answer, question: str, today: date | None) -> int | None
         return None
     age = (today - answer.as_of).days
     return age if age > STALE_AFTER_DAYS else None
-
-
-def _lead_sentences(rows: list[SentenceRow]) -> set[tuple[str, int]]:
-    """Return (chunk id, index) of the first LEAD_SENTENCES body sentences of each story."""
-    first_chunks = sorted(
-        (r for r in rows if r.role == "body" and r.chunk_id.endswith(":0")),
-        key=lambda r: (r.chunk_id, r.idx),
-    )
-    taken: dict[str, int] = {}
-    leads = set()
-    for r in first_chunks:
-        if taken.get(r.chunk_id, 0) < LEAD_SENTENCES:
-            taken[r.chunk_id] = taken.get(r.chunk_id, 0) + 1
-            leads.add((r.chunk_id, r.idx))
-    return leads

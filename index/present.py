@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
@@ -179,7 +180,7 @@ def answer_to_text(a: Answer) -> str:
     dates = {c.n: c.published for c in a.citations}
     marks = {c.n: disputed_mark(c.provenance) for c in a.citations}
     lines = [
-        f"\u201c{embolden(e.text, e.bold)}\u201d [{e.n}]"
+        f"\u201c{quote_body(e.text, e.bold)}\u201d [{e.n}]"
         + (f" ({_when(dates[e.n])})" if a.spans_months else "")
         + marks[e.n]
         for e in a.excerpts
@@ -213,3 +214,21 @@ def embolden(
         at = end
     out.append(escape(text[at:]))
     return "".join(out)
+
+
+# A line break inside a quoted excerpt, with the blank space around it: a window of sentences
+# (index/rank/_window.py) may span paragraphs, and a quote is laid out on one line.
+_BREAK = re.compile(r"[ \t]*\n\s*")
+
+
+def on_one_line(text: str) -> str:
+    """Return text with each line break (and the blank space around it) as one space."""
+    return _BREAK.sub(" ", text)
+
+
+def quote_body(
+    text: str, spans: Sequence[tuple[int, int]], escape: Callable[[str], str] = str
+) -> str:
+    """Return an excerpt as every layout shows it: on one line (a paragraph break reads as a
+    space), its answer spans bold, each piece escaped; the excerpt itself stays verbatim."""
+    return embolden(text, spans, lambda piece: escape(on_one_line(piece)))

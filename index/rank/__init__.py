@@ -2,9 +2,12 @@
 choice of excerpts, and the spans of an excerpt that answer the question."""
 
 from index.rank._features import FEATURES, Context, feature_matrix, focus_terms, wants_several
+from index.rank._later import passes_later
 from index.rank._model import RankerModel, RankerModelError, load_model
 from index.rank._select import Candidate, cut, select
 from index.rank._spans import answer_spans
+from index.rank._story import lead_sentences
+from index.rank._window import widen_first, window
 
 __all__ = [
     "FEATURES",
@@ -16,7 +19,11 @@ __all__ = [
     "cut",
     "feature_matrix",
     "focus_terms",
+    "lead_sentences",
     "load_model",
+    "passes_later",
     "select",
     "wants_several",
+    "widen_first",
+    "window",
 ]

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.excerpts import QuestionProfile, carries_answer, overlap, stem_terms
+from index.rank._story import Place, neighbour_values, rank_in_story
+from index.rank._typed import asking_sentence, proximity, specific_match, typed_spans
 
 # The order of the columns of a feature matrix; the model file names them, so a model trained on
 # another set of features is refused rather than misread.
@@ -34,7 +36,20 @@ FEATURES: tuple[str, ...] = (
     "similarity_rank",
     "overlap_rank",
     "bm25_rank",
+    # Which sentence of the story already judged relevant holds the answer (docs/quality.md,
+    # session 6: most misses quote a restatement when the answer sits lower in the same story).
+    "span_count",  # answer spans of the asked-for kind (names, figures...), capped at 3, / 3
+    "specific_match",  # holds the question's sub-kind: money, a percentage, a place, a person
+    "proximity",  # 1 / words between an answer span and the nearest question word
+    "ask_overlap",  # share of the asking sentence's content words ("... What year did it debut?")
+    "story_similarity_rank",  # 1 / (1 + rank of similarity among its own story's sentences)
+    "story_bm25_rank",  # the same for BM25
+    "prev_similarity",  # similarity of the sentence before it (0 when not a candidate)
+    "next_similarity",  # similarity of the sentence after it
+    "prev_overlap",  # word overlap of the sentence before it with the question
 )
+# The columns computed row by row; the rest are ranks and neighbours of those.
+_ROW_FEATURES = 15
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 # The words right after these name what the question asks for: "which companies", "what kinds
@@ -69,6 +84,7 @@ class Context:
     story_rank: list[int]  # per sentence
     lead: list[bool]  # per sentence
     age_years: list[float]  # per sentence
+    place: list[Place] | None = None  # per sentence: (chunk id, index), for its neighbours
 
 
 def focus_terms(question: str) -> frozenset[str]:
@@ -117,9 +133,41 @@ def feature_matrix(texts: list[str], sims: np.ndarray, ctx: Context) -> np.ndarr
                 1.0 / (1 + ctx.story_rank[i]),
             )
         )
-    x = np.array(rows, dtype=np.float64).reshape(len(texts), len(FEATURES) - 3)
-    ranked = [_inverse_ranks(x[:, FEATURES.index(f)]) for f in ("similarity", "overlap", "bm25")]
-    return np.column_stack([x, *ranked]) if len(texts) else np.zeros((0, len(FEATURES)))
+    x = np.array(rows, dtype=np.float64).reshape(len(texts), _ROW_FEATURES)
+    if not texts:
+        return np.zeros((0, len(FEATURES)))
+    col = {f: FEATURES.index(f) for f in ("similarity", "overlap", "bm25")}
+    ranked = [_inverse_ranks(x[:, col[f]]) for f in ("similarity", "overlap", "bm25")]
+    return np.column_stack([x, *ranked, _story_columns(texts, x, ctx, col, list_q)])
+
+
+def _story_columns(
+    texts: list[str], x: np.ndarray, ctx: Context, col: dict[str, int], list_q: bool
+) -> np.ndarray:
+    """Return the answer-span and own-story columns (span_count ... prev_overlap)."""
+    q, typed = ctx.profile, []
+    asking = stem_terms(asking_sentence(ctx.question))
+    for text in texts:
+        spans = typed_spans(q, ctx.question, text, wants_list=list_q)
+        typed.append(
+            (
+                min(len(spans), 3) / 3,
+                specific_match(q, ctx.question, text),
+                proximity(q, text, spans),
+                len(asking & stem_terms(text)) / len(asking) if asking else 0.0,
+            )
+        )
+    sims, ov = x[:, col["similarity"]], x[:, col["overlap"]]
+    return np.column_stack(
+        [
+            np.array(typed, dtype=np.float64),
+            rank_in_story(sims, ctx.story_rank),
+            rank_in_story(x[:, col["bm25"]], ctx.story_rank),
+            neighbour_values(sims, ctx.place, -1),
+            neighbour_values(sims, ctx.place, +1),
+            neighbour_values(ov, ctx.place, -1),
+        ]
+    )
 
 
 def _inverse_ranks(values: np.ndarray) -> np.ndarray:

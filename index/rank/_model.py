@@ -40,11 +40,16 @@ class RankerModel:
     info: dict[str, Any] = field(default_factory=dict)  # how it was trained, CV figures
     # From a story already cited, any excerpt at least this relevant (None: only typed ones).
     story_bar: float | None = None
+    # The FEATURES columns it was trained on, in its coefficients' order: features added later
+    # are computed but unused until `newsbot train-ranker` fits a model that names them.
+    features: tuple[str, ...] = FEATURES
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Return one probability per row of a FEATURES matrix."""
         if x.size == 0:
             return np.zeros(0)
+        if self.features != FEATURES:
+            x = x[:, [FEATURES.index(f) for f in self.features]]
         z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
@@ -61,7 +66,7 @@ class RankerModel:
     def to_json(self) -> str:
         """Return the model as JSON (the file format)."""
         data = {
-            "features": list(FEATURES),
+            "features": list(self.features),
             "mean": self.mean.tolist(),
             "scale": self.scale.tolist(),
             "coef": self.coef.tolist(),
@@ -78,7 +83,8 @@ class RankerModel:
         """Return the model stored in text; raise RankerModelError if it does not fit."""
         try:
             data = json.loads(text)
-            if tuple(data["features"]) != FEATURES:
+            names = tuple(data["features"])
+            if not set(names) <= set(FEATURES) or len(data["coef"]) != len(names):
                 raise RankerModelError(origin, "trained on other features; run train-ranker")
             return cls(
                 mean=np.array(data["mean"], dtype=np.float64),
@@ -89,6 +95,7 @@ class RankerModel:
                 typed_bar=float(data["typed_bar"]),
                 story_bar=None if data.get("story_bar") is None else float(data["story_bar"]),
                 info=dict(data.get("info") or {}),
+                features=names,
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise RankerModelError(origin, f"unreadable ({exc})") from exc

@@ -51,10 +51,15 @@ def answer_spans(
     elif q.answer_type == "quote":
         found = [m.span() for m in _QUOTED.finditer(text)]
     elif q.answer_type == "entity" and _ASKS_NAME.search(question):
-        found = [s for s in (_name_span(m, q) for m in _NAME.finditer(text)) if s]
+        found = list(name_spans(q, text))
     else:
         return ()
     return tuple((a, b) for a, b in found if b > a)
+
+
+def name_spans(q: QuestionProfile, text: str) -> tuple[Span, ...]:
+    """Return the spans of capitalised names in text that the question does not say."""
+    return tuple(s for s in (_name_span(m, q) for m in _NAME.finditer(text)) if s)
 
 
 def _is_amount(figure: str, q: QuestionProfile) -> bool:

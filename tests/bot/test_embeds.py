@@ -186,6 +186,16 @@ def test_answer_embed_layout() -> None:
     assert embed.footer.text == "Answers quote indexed stories only. As of May 11, 2026."
 
 
+def test_a_quote_across_paragraphs_is_one_line_of_the_embed() -> None:
+    text = "Writers *train* AI.\n\nPay is up to $150 per hour."
+    bold = ((text.index("$150"), len(text) - 1),)
+    cited = Citation(1, "a", "T", None, "Pub", None, (text,))
+    embed = answer_embed(Answer("Q?", False, (Excerpt(text, 1, bold),), (cited,)))
+    assert (embed.description or "").split("\n")[0] == (
+        "\u201cWriters \\*train\\* AI. Pay is up to **$150 per hour**.\u201d [1]"
+    )
+
+
 def test_disputed_citation_is_marked_on_its_excerpts_and_its_source_line() -> None:
     disputed = Provenance(
         review_status="disputed", confidence=40, sources_reviewed=1,

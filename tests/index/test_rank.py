@@ -9,7 +9,8 @@ import pytest
 
 from index.aliases import learn
 from index.excerpts import answer_type, carries_answer, profile
-from index.present import embolden
+from index.models import Answer, Citation, Excerpt
+from index.present import answer_to_dict, answer_to_text, embolden, quote_body
 from index.rank import (
     FEATURES,
     Candidate,
@@ -79,6 +80,19 @@ def test_embolden_escapes_each_piece_and_keeps_the_text() -> None:
     out = embolden(text, [(15, 28)], escape=lambda s: s.replace("*", "\\*"))
     assert out == "Pay is \\*up\\* to **$150 per hour**."
     assert embolden(text, []) == text
+
+
+def test_a_quote_across_paragraphs_is_shown_on_one_line_and_stays_verbatim() -> None:
+    text = "Writers train AI.\n\nPay is up to $150 per hour. \nIt varies."
+    bold = ((text.index("$150"), text.index(" hour") + 5),)
+    assert quote_body(text, bold) == "Writers train AI. Pay is up to **$150 per hour**. It varies."
+    cited = Citation(1, "a", "T", None, "Pub", None, (text,))
+    answer = Answer("Q?", False, (Excerpt(text, 1, bold),), (cited,))
+    assert answer_to_text(answer).splitlines()[0] == (
+        "\u201cWriters train AI. Pay is up to **$150 per hour**. It varies.\u201d [1]"
+    )
+    # The JSON contract keeps the story's own text: grounding compares it with the story.
+    assert answer_to_dict(answer)["citations"][0]["excerpts"] == [text]
 
 
 def _ctx(question: str, n: int) -> Context:

@@ -119,12 +119,12 @@ class Repairer:
         report = CheckReport(checked=len(ids), unfound=self._store.unfound(ids))
         if not report.unfound or not fix:
             return report
-        torn = self._store.unfound(report.unfound, k=WIDE_K)
+        torn = self._wide(report.unfound)
         if len(torn) <= self._relink_max(len(ids)):  # a few badly linked vectors, not torn
             _say(progress, f"{len(report.unfound)} of {len(ids)} checked vectors are not found "
                  "by search: inserting them afresh")  # fmt: skip
             left = check_after_write(self._store, report.unfound)
-            still_torn = self._store.unfound(left, k=WIDE_K) if left else []
+            still_torn = self._wide(left)
             if not still_torn:
                 report.relinked, report.approximate = True, left
                 return report
@@ -165,7 +165,7 @@ class Repairer:
             self._store.recover_after_crash()
             self._store.refresh()
             missed = self._store.unfound(self._store.chunk_ids())
-            torn = self._store.unfound(missed, k=WIDE_K) if missed else []
+            torn = self._wide(missed)
             if len(torn) <= self._relink_max(total):  # approximate search, or a few to relink
                 check_after_write(self._store, missed)
                 return
@@ -173,8 +173,11 @@ class Repairer:
                         len(missed))  # fmt: skip
 
     def _missed_wide(self, ids: list[str]) -> list[str]:
-        """Return the ids that search misses even among the WIDE_K nearest."""
-        missed = self._store.unfound(ids)
+        """Return the ids that search misses among their k nearest and even among WIDE_K."""
+        return self._wide(self._store.unfound(ids))
+
+    def _wide(self, missed: list[str]) -> list[str]:
+        """Return those of `missed` that search misses even among the WIDE_K nearest."""
         return self._store.unfound(missed, k=WIDE_K) if missed else []
 
     @staticmethod

@@ -391,14 +391,11 @@ class ChromaStore:
             return
         # Two clients of one folder in one process would each save their own index: calls in
         # flight end first, new ones wait, and the old client is gone before the next opens.
-        self._forget()
+        self.close()
 
     def close(self) -> None:
-        """Release the client: its files, threads and sockets (it reopens on next use)."""
-        self._forget()
-
-    def _forget(self) -> None:
-        """Close the client once calls in flight end; new calls wait, then open a fresh one."""
+        """Release the client (files, threads, sockets) once calls in flight end; new calls
+        wait, then open a fresh one."""
         with self._gate.exclusive(), self._lock:
             client, self._client, self._collection = self._client, None, None
             if client is not None:

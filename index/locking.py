@@ -170,6 +170,7 @@ class WriteGuard:
         self._seen = registry.get_meta(GENERATION)  # before the store first opens Chroma
         self._depth = 0
         self._registered = False
+        self.wrote = False  # this process wrote or removed a story (a clean close notes the index)
 
     @contextmanager
     def hold(self, article_ids: Iterable[str] = (), timeout: float | None = None) -> Iterator[None]:
@@ -189,7 +190,9 @@ class WriteGuard:
                 log.warning("a process died while writing; the vector index will be rebuilt")
                 registry.set_meta(DAMAGED, json.dumps(sorted(touched(left) | damaged(registry))))
             self._note_writers()
-            registry.set_meta(WRITING, json.dumps(sorted(set(article_ids))))
+            ids = sorted(set(article_ids))
+            self.wrote = self.wrote or bool(ids)
+            registry.set_meta(WRITING, json.dumps(ids))
             self._depth = 1
             try:
                 yield

@@ -175,6 +175,8 @@ class Services:
 
     def close(self) -> None:
         """Record a clean exit, then release the registry connection and the vector store."""
+        if self.ingestor.guard.wrote:  # what search misses now is this data's, not damage
+            self.repairer.note_sound(self.settings.start_check_sample)
         self.ingestor.guard.release()
         self.registry.close()
         self.store.close()

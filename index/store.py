@@ -23,6 +23,7 @@ from index.store_probe import STORED_FIELDS, read_stored, relink, unfound
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
+    from chromadb.api.collection_configuration import CreateHNSWConfiguration
     from chromadb.api.models.Collection import Collection
 
     from index.settings import Settings
@@ -36,6 +37,13 @@ _WRITE_BATCH = 2000
 # every worker thread. Seconds: connecting, and any one read or write of a request.
 # A stored vector queried with itself must come back among this many nearest chunks.
 SELF_QUERY_K = 10
+# The search graph of a new collection (an existing one keeps its own until rebuilt). Chroma's
+# default (16 links, 100 candidates while linking) leaves whole groups of near-duplicates out of
+# reach: of 300 sampled vectors of a 100k index of perturbed copies, 152 did not find themselves
+# even 1,000 wide, against 12 with these values; on less crowded vectors 33 against 0.
+HNSW: CreateHNSWConfiguration = {
+    "space": "cosine", "ef_search": 100, "max_neighbors": 32, "ef_construction": 200,
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +179,7 @@ class ChromaStore:
                     lambda: client.get_or_create_collection(
                         self._name,
                         embedding_function=None,
-                        configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
+                        configuration={"hnsw": HNSW},
                     )
                 )
             return self._collection

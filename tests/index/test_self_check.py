@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from index.repair import MISS_SHARE
 from index.self_check import OTHERS_SAMPLE, check_after_write
-from index.services import build_services
+from index.services import Services, build_services
 from index.settings import Settings
 from tests.fakes import FakeEmbedder
 from tests.reliability.crashkit import write_stories
@@ -123,3 +124,62 @@ def test_misses_a_wide_search_finds_are_relinked_never_rebuilt(tmp_path: Path) -
         assert report.rebuilt and "rebuild" in calls
     finally:
         services.close()
+
+
+def _ingested(tmp_path: Path, stories: int = 12) -> Services:
+    """Return services over a few generated stories (several hundred vectors)."""
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data")  # type: ignore[call-arg]
+    services = build_services(settings, embedder=FakeEmbedder())
+    services.ingest_sources([str(write_stories(tmp_path / "a.jsonl", stories))])
+    return services
+
+
+def test_misses_as_many_as_when_last_sound_are_not_rebuilt_for(tmp_path: Path) -> None:
+    services = _ingested(tmp_path)
+    try:
+        total = services.store.count()
+        assert total >= 100  # beyond the 20 misses that are always relinked, not judged
+        calls: list[str] = []
+        _crowded(services, narrow=total // 2, wide=total // 2, calls=calls)
+        services.repairer.note_sound(300)  # a writer closing: the data is crowded, not torn
+        assert services.registry.get_meta(MISS_SHARE) == f"{(total // 2) / total:.4f}"
+        report = services.repairer.check(fix=True, sample=300)
+        assert report.crowded and len(report.crowded) == total // 2
+        assert not report.rebuilt and calls == []  # nothing rebuilt, nothing relinked
+        _crowded(services, narrow=total * 9 // 10, wide=total * 9 // 10, calls=calls)  # torn
+        report = services.repairer.check(fix=True, sample=300)
+        assert report.rebuilt and "rebuild" in calls
+    finally:
+        services.close()
+
+
+def test_a_rebuild_that_does_not_help_is_not_repeated(tmp_path: Path) -> None:
+    services = _ingested(tmp_path)
+    try:
+        total = services.store.count()
+        calls: list[str] = []
+        _crowded(services, narrow=total, wide=total, calls=calls)  # nothing noted: looks torn
+        report = services.repairer.check(fix=True, sample=300)
+        assert report.rebuilt and calls.count("rebuild") == 2  # alike twice: no third
+        assert services.registry.get_meta(MISS_SHARE) == "1.0000"  # what a fresh graph misses
+        assert report.crowded and not report.reembedded  # re-embedding would change nothing
+        calls.clear()
+        report = services.repairer.check(fix=True, sample=300)  # the next start
+        assert report.crowded and not report.rebuilt and calls == []
+    finally:
+        services.close()
+
+
+def test_only_a_writer_notes_the_index_when_it_closes(tmp_path: Path) -> None:
+    _ingested(tmp_path).close()
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data")  # type: ignore[call-arg]
+    reader = build_services(settings, embedder=FakeEmbedder())
+    assert reader.registry.get_meta(MISS_SHARE) == "0.0000"  # every sampled vector found
+    reader.registry.set_meta(MISS_SHARE, "0.2500")
+    reader.ask("What did Q001corp raise?", log_question=False)
+    reader.close()  # it only asked: nothing sampled, nothing noted
+    again = build_services(settings, embedder=FakeEmbedder())
+    try:
+        assert again.registry.get_meta(MISS_SHARE) == "0.2500"
+    finally:
+        again.close()

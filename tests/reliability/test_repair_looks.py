@@ -86,7 +86,7 @@ def test_newsbot_check_finds_the_misses_and_repairs_on_request(stale: Path) -> N
         )
         return subprocess.run(
             [sys.executable, "-m", "tests.reliability.cli_worker", "check", *flags], cwd=ROOT,
-            env=env, capture_output=True, text=True, timeout=120,
+            env=env, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
 
     found = check("--full")

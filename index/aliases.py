@@ -12,8 +12,10 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from index.registry import Registry
+if TYPE_CHECKING:  # the registry stores what story_aliases() finds: no import cycle at run time
+    from index.registry import Registry
 
 _NAME = r"[A-Z][A-Za-z0-9&.-]*(?: [A-Z][A-Za-z0-9&.-]*){0,2}"
 # "Facebook parent Meta", "Facebook's parent company, Meta", "Meta, Facebook's parent company",
@@ -58,8 +60,8 @@ class Aliases:
         generation = self._registry.generation()
         with self._lock:
             if generation != self._generation:
-                texts = (a.text for a in self._registry.list_articles())
-                self._table = learn(texts)
+                # Each story's pairs were found when it was stored: no story is read again.
+                self._table = alias_table(self._registry.alias_pairs())
                 self._pattern = _compile(self._table)
                 self._generation = generation
             return self._table, self._pattern
@@ -67,19 +69,31 @@ class Aliases:
 
 def learn(texts: Iterable[str]) -> dict[str, str]:
     """Return {lower-cased description: name} for descriptions that name exactly one thing."""
+    return alias_table(pair for text in texts for pair in story_aliases(text))
+
+
+def story_aliases(text: str) -> set[tuple[str, str]]:
+    """Return the (lower-cased description, name) pairs one story's text states."""
+    pairs: set[tuple[str, str]] = set()
+    for pattern in _PARENT:
+        for m in pattern.finditer(text):
+            pairs.add((f"{m.group('of')} parent".lower(), m.group("name")))
+    for pattern in _DESCRIBED:
+        for m in pattern.finditer(text):
+            pairs.add((f"the {m.group('what')}".lower(), m.group("name")))
+    for m in _ACRONYM.finditer(text):
+        words = m.group(1).replace("-", " ").split()
+        short = m.group(2)
+        if "".join(w[0] for w in words[-len(short) :]).upper() == short:
+            pairs.add((" ".join(words[-len(short) :]).lower(), short))
+    return pairs
+
+
+def alias_table(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Return {description: name} for the descriptions the pairs give exactly one name."""
     seen: dict[str, set[str]] = defaultdict(set)
-    for text in texts:
-        for pattern in _PARENT:
-            for m in pattern.finditer(text):
-                seen[f"{m.group('of')} parent".lower()].add(m.group("name"))
-        for pattern in _DESCRIBED:
-            for m in pattern.finditer(text):
-                seen[f"the {m.group('what')}".lower()].add(m.group("name"))
-        for m in _ACRONYM.finditer(text):
-            words = m.group(1).replace("-", " ").split()
-            short = m.group(2)
-            if "".join(w[0] for w in words[-len(short) :]).upper() == short:
-                seen[" ".join(words[-len(short) :]).lower()].add(short)
+    for what, name in pairs:
+        seen[what].add(name)
     return {
         what: next(iter(names))
         for what, names in seen.items()

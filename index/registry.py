@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.aliases import story_aliases
 from index.chunk_reads import REVIEWS as _REVIEWS
 from index.chunk_reads import ChunkReads
 from index.clock import Clock, utc_now
@@ -21,6 +22,7 @@ from index.models import Article, Chunk, ReviewStatus
 from index.question_log import QuestionLog
 from index.rows import LoggedQuestion, SentenceRow, article_from_row, article_row
 from index.schema import create_or_upgrade
+from index.story_map import ReadyStory
 
 __all__ = ["DatedStory", "LoggedQuestion", "Registry", "SentenceRow"]
 
@@ -105,6 +107,12 @@ class Registry(ChunkReads, QuestionLog):
                     (s.chunk_id, s.idx, s.role, s.text, s.vector.astype(np.float16).tobytes())
                     for s in sentences
                 ],
+            )
+            (text,) = db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+            db.executemany(
+                "INSERT INTO story_aliases (article_id, description, name) VALUES (?,?,?)"
+                " ON CONFLICT DO NOTHING",
+                [(article_id, what, name) for what, name in story_aliases(text)],
             )
             db.execute(
                 "UPDATE articles SET status = 'ready', chunk_count = ? WHERE id = ?",
@@ -280,13 +288,28 @@ class Registry(ChunkReads, QuestionLog):
             ).fetchall()
         return {r[0]: int(r[1]) for r in rows}
 
-    def article_dates(self) -> dict[str, date | None]:
-        """Return {article id: published (else updated) date} for ready stories."""
+    def ready_stories(self) -> list[ReadyStory]:
+        """Return every ready story's library, date (published, else updated), chunk count and
+        whether it is retracted."""
         with self.read() as db:
             rows = db.execute(
-                "SELECT id, COALESCE(published, updated) FROM articles WHERE status = 'ready'"
+                f"SELECT a.id, a.library, COALESCE(a.published, a.updated), a.chunk_count,"
+                f" {self._retracted} FROM articles a {_REVIEWS} WHERE a.status = 'ready'"
             ).fetchall()
-        return {r[0]: date.fromisoformat(r[1]) if r[1] else None for r in rows}
+        return [
+            ReadyStory(r[0], int(r[1]), date.fromisoformat(r[2]) if r[2] else None, int(r[3]),
+                       bool(r[4]))
+            for r in rows
+        ]  # fmt: skip
+
+    def alias_pairs(self) -> list[tuple[str, str]]:
+        """Return the distinct (description, name) pairs the ready stories state."""
+        with self.read() as db:
+            rows = db.execute(
+                "SELECT DISTINCT s.description, s.name FROM story_aliases s"
+                " JOIN articles a ON a.id = s.article_id WHERE a.status = 'ready'"
+            ).fetchall()
+        return [(r[0], r[1]) for r in rows]
 
     def generation(self) -> int:
         """Return a counter that changes whenever the set of ready chunks changes."""

@@ -18,6 +18,7 @@ from index.models import Hit
 from index.registry import Registry
 from index.sentence_search import SentenceIndex
 from index.store import VectorStore
+from index.story_map import StoryMap
 
 Mode = Literal["hybrid", "dense", "bm25"]
 # Fusion: each retriever's scores are min-max scaled over its own candidates and added with
@@ -86,9 +87,7 @@ class Retriever:
         self._queries = queries
         self._lexical = lexical
         self.mode: Mode = mode
-        self._dates: dict[str, date | None] = {}
-        self._retracted: dict[str, int] = {}  # article id -> chunk count
-        self._dates_generation = -1
+        self._stories = StoryMap()
         self._lock = threading.Lock()
 
     def embed_question(self, question: str) -> np.ndarray:
@@ -114,9 +113,11 @@ class Retriever:
         a thread) get THREAD_PRIOR."""
         # A fixed candidate pool per retriever, so fused scores do not depend on k.
         pool = max(k, CANDIDATE_POOL)
-        retracted = self._retracted_chunks()
-        dense, lists = self._first_pass(question, vector, pool, today, libraries, retracted)
-        scored = self._rank(question, _merge(lists, dense), today, prior)
+        # One look at the registry per question: every later step reads this map.
+        stories = self._fresh_stories()
+        retracted = stories.retracted
+        dense, lists = self._first_pass(question, vector, pool, today, libraries, stories)
+        scored = self._rank(question, _merge(lists, dense), today, prior, stories)
         if self.feedback_terms and self.mode != "dense" and scored:
             # Pseudo-relevance feedback: the first pass's top chunks name what the question
             # paraphrases; a second BM25 pass on their distinctive words adds to the fusion.
@@ -125,7 +126,7 @@ class Retriever:
             found = self._lexical.search_terms(terms, pool, libraries)
             if found:
                 lists.append((_citable(found, retracted), FEEDBACK_WEIGHT))
-                scored = self._rank(question, _merge(lists, dense), today, prior)
+                scored = self._rank(question, _merge(lists, dense), today, prior, stories)
         return [
             Hit(c.chunk_id, row[0], "kq" if row[1] == "kq" else "body", row[2], score, c.dense)
             for score, c, row in scored[:k]
@@ -138,7 +139,7 @@ class Retriever:
         pool: int,
         today: date | None,
         libraries: Sequence[int] | None,
-        retracted: dict[str, int],
+        stories: StoryMap,
     ) -> tuple[list[tuple[str, float]], list[tuple[list[tuple[str, float]], float]]]:
         """Return the dense list and every (scored list, fusion weight) of the first pass."""
         dense: list[tuple[str, float]] = []
@@ -146,15 +147,15 @@ class Retriever:
         qvec = None
         if self.mode != "bm25":
             qvec = self.embed_question(question) if vector is None else vector
-            dense = self._dense(qvec, pool, today, libraries, retracted)
+            dense = self._dense(qvec, pool, today, libraries, stories)
             lists.append((dense, DENSE_WEIGHT))
         if self.mode != "dense":
             # The BM25 index is built without retracted stories; filtering again costs nothing.
             lexical = self._lexical.search(question, pool, libraries)
-            lists.append((_citable(lexical, retracted), LEXICAL_WEIGHT))
+            lists.append((_citable(lexical, stories.retracted), LEXICAL_WEIGHT))
         if qvec is not None and self._sentences is not None:
             found = self._sentences.search(qvec, pool, libraries)
-            lists.append((_citable(found, retracted), SENTENCE_WEIGHT))
+            lists.append((_citable(found, stories.retracted), SENTENCE_WEIGHT))
         return dense, lists
 
     def _dense(
@@ -163,14 +164,24 @@ class Retriever:
         pool: int,
         today: date | None,
         libraries: Sequence[int] | None,
-        retracted: dict[str, int],
+        stories: StoryMap,
     ) -> list[tuple[str, float]]:
         """Return the pool of chunks nearest the question vector, retracted stories left out."""
         # Retracted stories keep their vectors (they may be reinstated): ask for as many more
         # as they could take, and drop them before scaling so they shift no other score.
-        wanted = pool + min(sum(retracted.values()), RETRACTED_EXTRA_MAX)
-        found = self._store.query(qvec, wanted, self._date_filter(today), libraries)
-        return _citable([(m.chunk_id, m.similarity) for m in found], retracted)[:pool]
+        wanted = pool + min(sum(stories.retracted.values()), RETRACTED_EXTRA_MAX)
+        cutoff = today + timedelta(days=1) if today else None
+        plan = stories.plan(wanted, libraries, cutoff)
+        found = None
+        if not plan.filtered:
+            # Most chunks are in scope: an unfiltered query filtered here is far cheaper.
+            raw = self._store.query(qvec, plan.k)
+            found = [m for m in raw if stories.keeps(m.chunk_id, libraries, cutoff)]
+            if len(found) < wanted and len(raw) == plan.k:
+                found = None  # the scope's chunks are farther off than its share: ask Chroma
+        if found is None:
+            found = self._store.query(qvec, wanted, _date_filter(cutoff, stories), libraries)
+        return _citable([(m.chunk_id, m.similarity) for m in found], stories.retracted)[:pool]
 
     def _rank(
         self,
@@ -178,10 +189,11 @@ class Retriever:
         candidates: list[_Candidate],
         today: date | None,
         prior: Collection[str],
+        stories: StoryMap,
     ) -> list[tuple[float, _Candidate, tuple[str, str, str]]]:
         """Return (score, candidate, chunk row) of the candidates, best first, as of `today`."""
         rows = self._registry.chunks_by_id([c.chunk_id for c in candidates])
-        dates = self._article_dates()
+        dates = stories.dates
         timely = is_timely(question)
         half_life = TIMELY_HALF_LIFE_DAYS if timely else HALF_LIFE_DAYS
         # About the present: old stories fade out. Otherwise an old exact match stays in reach.
@@ -202,35 +214,25 @@ class Retriever:
         return scored
 
     def article_date(self, article_id: str) -> date | None:
-        """Return a ready story's date (published, else updated), from the cached map."""
-        return self._article_dates().get(article_id)
+        """Return a ready story's date (published, else updated), as of the last search."""
+        # The map of the question just searched: no registry round trip per sentence scored.
+        stories = self._stories if self._stories.generation >= 0 else self._fresh_stories()
+        return stories.dates.get(article_id)
 
-    def _date_filter(self, today: date | None) -> dict[str, object] | None:
-        """Return a Chroma `where` clause excluding stories newer than today, when any exist."""
-        if today is None:
-            return None
-        newest = max((d for d in self._article_dates().values() if d), default=None)
-        if newest is None or newest <= today:
-            return None  # nothing to exclude: skip the filtered (slower) query
-        return {"published_ts": {"$lte": date_ts(today + timedelta(days=1))}}
-
-    def _article_dates(self) -> dict[str, date | None]:
-        """Return article dates, re-read only when the registry has changed."""
-        return self._refreshed()[0]
-
-    def _retracted_chunks(self) -> dict[str, int]:
-        """Return {retracted story id: chunk count}, re-read only when the registry has changed."""
-        return self._refreshed()[1]
-
-    def _refreshed(self) -> tuple[dict[str, date | None], dict[str, int]]:
-        """Return the cached per-story maps, re-reading them once per registry generation."""
+    def _fresh_stories(self) -> StoryMap:
+        """Return the story map, re-read once per registry generation."""
         generation = self._registry.generation()
         with self._lock:
-            if generation != self._dates_generation:
-                self._dates = self._registry.article_dates()
-                self._retracted = self._registry.retracted_chunk_counts()
-                self._dates_generation = generation
-            return self._dates, self._retracted
+            if generation != self._stories.generation:
+                self._stories = StoryMap.of(generation, self._registry.ready_stories())
+            return self._stories
+
+
+def _date_filter(cutoff: date | None, stories: StoryMap) -> dict[str, object] | None:
+    """Return a Chroma `where` clause excluding stories dated after cutoff, when any exist."""
+    if cutoff is None or stories.newest is None or stories.newest <= cutoff:
+        return None  # nothing to exclude: skip the filtered (slower) query
+    return {"published_ts": {"$lte": date_ts(cutoff)}}
 
 
 def recency_weight(

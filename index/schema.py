@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 
+from index.aliases import story_aliases
 from index.database import Connection
 from index.schema_version import VERSION_TABLE, check_version, write_version
 
@@ -150,6 +151,14 @@ CREATE TABLE IF NOT EXISTS feed_items (
 );
 CREATE INDEX IF NOT EXISTS feed_items_link ON feed_items(library, link);
 CREATE INDEX IF NOT EXISTS feed_items_text ON feed_items(library, text_hash);
+-- What each story calls something else ("Facebook parent" -> "Meta"; index/aliases.py), found
+-- once when the story is stored so no question has to read every story again.
+CREATE TABLE IF NOT EXISTS story_aliases (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    description TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (article_id, description, name)
+);
 -- Work done once across every process (index/leases.py): who holds it, and until when.
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,     -- e.g. 'digest:GUILD' or 'follows.check'
@@ -164,7 +173,7 @@ CREATE TABLE IF NOT EXISTS leases (
 META_SAMPLES_DUE = "samples.due"
 META_TAG_VECTORS = "vectors.untagged_libraries"
 # The version this newsbot brings a registry to: the last key of _upgrades().
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def create_or_upgrade(db: Connection, legacy_library: int = 0) -> None:
@@ -201,7 +210,19 @@ def _upgrades(legacy_library: int) -> dict[int, Callable[[Connection], None]]:
         5: _add_question_threads,
         6: _add_follow_keys,
         7: _add_follow_servers,
+        8: _learn_story_aliases,
     }
+
+
+def _learn_story_aliases(db: Connection) -> None:
+    """Find the aliases of stories stored before they were found at storing time."""
+    with _immediate(db):
+        for article_id, text in db.execute("SELECT id, text FROM articles").fetchall():
+            db.executemany(
+                "INSERT INTO story_aliases (article_id, description, name) VALUES (?,?,?)"
+                " ON CONFLICT DO NOTHING",
+                [(article_id, what, name) for what, name in story_aliases(text)],
+            )
 
 
 def _index_article_libraries(db: Connection) -> None:

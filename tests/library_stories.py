@@ -10,3 +10,11 @@ employs 140 engineers who build warehouse robots, the company said. Lumenwave pl
 the lab's staff by 2028.
 """
 QUESTION = "How many engineers does the Lumenwave robotics lab employ?"
+# A second server's story (and an alias: "the satellite startup" is Orbitline).
+ORBIT = """---
+title: Orbitline trains a weather model
+source: Harbor Ledger
+---
+Orbitline, a satellite startup, trained a weather forecasting model on twelve years of radar
+images. The model predicts hail two hours ahead, the startup said on Monday.
+"""

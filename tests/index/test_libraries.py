@@ -11,18 +11,11 @@ from index.errors import ArticleNotFoundError, IngestError
 from index.library import SHARED
 from index.models import RawDocument
 from index.services import Services
-from tests.library_stories import LUMEN, QUESTION
+from tests.library_stories import LUMEN, ORBIT, QUESTION
 
 pytestmark = pytest.mark.both_backends  # registry tests run on SQLite and PostgreSQL
 
 A, B = 1111, 2222
-ORBIT = """---
-title: Orbitline trains a weather model
-source: Harbor Ledger
----
-Orbitline, a satellite startup, trained a weather forecasting model on twelve years of radar
-images. The model predicts hail two hours ahead, the startup said on Monday.
-"""
 
 
 def _file(tmp_path: Path, name: str, text: str) -> Path:

@@ -51,11 +51,14 @@ _JUNK_SENTENCE = re.compile(
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])(\s+)")
 
-# Page furniture: newsletter and subscription pitches, puzzle and forecast plugs and author
-# contact lines, each repeated over many stories of the CNN, USA Today and The Week pages of the
-# eval corpora; never story text.
+# Page furniture: a video player's ad-feedback form, newsletter and subscription pitches, puzzle
+# and forecast plugs and author contact lines, each repeated over many stories of the CNN, USA
+# Today and The Week pages of the eval corpora; never story text. A page that holds only the
+# player's form (14 CNN video pages) is left with no text and refused at ingestion.
 _FURNITURE = re.compile(
-    r"\bsign(?:ing)? up\b.{0,80}\bnewsletters?\b|\bnewsletters?\b.{0,80}\bsign(?:ing)? up\b"
+    r"\bhow relevant is this ad to you\b|\bvideo player was slow to load\b"
+    r"|\bad froze or did not finish loading\b|\bvideo content never loaded\b"
+    r"|\bsign(?:ing)? up\b.{0,80}\bnewsletters?\b|\bnewsletters?\b.{0,80}\bsign(?:ing)? up\b"
     r"|\bsign up (?:here|now|right here)\b"
     r"|\b(?:subscribe|sign up) (?:to|for) (?:the|our) .{0,40}newsletter"
     r"|\bsupport (?:it|journalism like this|local journalism) with a subscription\b"
@@ -227,7 +230,7 @@ def _drop_junk_sentences(lines: list[str]) -> list[str]:
 
 
 def _drop_furniture(lines: list[str]) -> list[str]:
-    """Remove newsletter, subscription and contact furniture: short lines whole, else the
+    """Remove ad-feedback, newsletter and contact furniture: short lines whole, else the
     sentence."""
     out = []
     for line in lines:

@@ -190,6 +190,9 @@ def test_junk_sentence_alone_drops_the_line() -> None:
 
 
 FURNITURE = (
+    "1. How relevant is this ad to you?",
+    "Video player was slow to load content Video content never loaded Ad froze or did not finish"
+    " loading Other issues",
     "Get the Health Desk's weekly newsletter Sign up here to get the answers with Dr. Jane Roe"
     " every Tuesday.",
     "Sign up for our Wonder science newsletter. Explore the universe with news on discoveries.",
@@ -205,6 +208,10 @@ FURNITURE = (
 def test_page_furniture_lines_are_removed_whole(line: str) -> None:
     raw = f"The council voted on Tuesday.\n\n{line}\n\nThe vote passed 7 to 2."
     assert clean_text(raw) == "The council voted on Tuesday.\n\nThe vote passed 7 to 2."
+
+
+def test_a_page_of_only_the_players_ad_form_leaves_nothing_to_quote() -> None:
+    assert clean_text(f"{FURNITURE[0]}\n\n{FURNITURE[1]}") == ""
 
 
 def test_prose_about_signing_up_is_kept() -> None:

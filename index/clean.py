@@ -51,6 +51,24 @@ _JUNK_SENTENCE = re.compile(
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])(\s+)")
 
+# Page furniture: a video player's ad-feedback form, newsletter and subscription pitches, puzzle
+# and forecast plugs and author contact lines, each repeated over many stories of the CNN, USA
+# Today and The Week pages of the eval corpora; never story text. A page that holds only the
+# player's form (14 CNN video pages) is left with no text and refused at ingestion.
+_FURNITURE = re.compile(
+    r"\bhow relevant is this ad to you\b|\bvideo player was slow to load\b"
+    r"|\bad froze or did not finish loading\b|\bvideo content never loaded\b"
+    r"|\bsign(?:ing)? up\b.{0,80}\bnewsletters?\b|\bnewsletters?\b.{0,80}\bsign(?:ing)? up\b"
+    r"|\bsign up (?:here|now|right here)\b"
+    r"|\b(?:subscribe|sign up) (?:to|for) (?:the|our) .{0,40}newsletter"
+    r"|\bsupport (?:it|journalism like this|local journalism) with a subscription\b"
+    r"|\bbecome a subscriber\b|\bdaily crossword puzzle\b|\bprep for the polls\b"
+    r"|\bcheck your local forecast here\b|\btop products and sales curated by our editors\b"
+    r"|\breach (?:him|her|them) at \S+@|\bshoot (?:him|her|them) an email\b",
+    re.IGNORECASE,
+)
+_FURNITURE_LINE_MAX = 300  # a line this short holding furniture is all furniture ("with Dr. ...")
+
 # "More in Business", "Related stories", "Read more": a list of other stories' teasers.
 _LIST_HEADING = re.compile(
     r"more (?:in|from|on|about) .{1,60}|more stories|read more|read next|related"
@@ -190,20 +208,38 @@ def _drop_provenance_widgets(lines: list[str]) -> list[str]:
     return [line for i, line in enumerate(lines) if i not in drop]
 
 
+def _without_sentences(line: str, pattern: re.Pattern[str]) -> str:
+    """Return line without its sentences that pattern matches, separators kept verbatim."""
+    parts = _SENTENCE_SPLIT.split(line)  # [sentence, separator, sentence, ...]
+    kept: list[str] = []
+    for n in range(0, len(parts), 2):
+        if not pattern.search(parts[n]):
+            kept.extend([parts[n - 1], parts[n]] if kept else [parts[n]])
+    return "".join(kept).rstrip()
+
+
 def _drop_junk_sentences(lines: list[str]) -> list[str]:
     """Remove chrome sentences ("If you spot an issue, email ...") from inside lines."""
     out = []
     for line in lines:
         if not _JUNK_SENTENCE.search(line):
             out.append(line)
+        elif (kept := _without_sentences(line, _JUNK_SENTENCE)).strip():
+            out.append(kept)
+    return out
+
+
+def _drop_furniture(lines: list[str]) -> list[str]:
+    """Remove ad-feedback, newsletter and contact furniture: short lines whole, else the
+    sentence."""
+    out = []
+    for line in lines:
+        if not _FURNITURE.search(line):
+            out.append(line)
+        elif len(line.strip()) <= _FURNITURE_LINE_MAX:
             continue
-        parts = _SENTENCE_SPLIT.split(line)  # [sentence, separator, sentence, ...]
-        kept: list[str] = []
-        for n in range(0, len(parts), 2):
-            if not _JUNK_SENTENCE.search(parts[n]):
-                kept.extend([parts[n - 1], parts[n]] if kept else [parts[n]])
-        if "".join(kept).strip():
-            out.append("".join(kept).rstrip())
+        elif (kept := _without_sentences(line, _FURNITURE)).strip():
+            out.append(kept)
     return out
 
 
@@ -295,6 +331,7 @@ _PASSES: tuple[Callable[[list[str]], list[str]], ...] = (
     _drop_widgets,
     _drop_provenance_widgets,
     _drop_junk_sentences,
+    _drop_furniture,
     _drop_ad_blocks,
     _drop_related_lists,
     _drop_repeats,

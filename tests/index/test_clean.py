@@ -189,6 +189,46 @@ def test_junk_sentence_alone_drops_the_line() -> None:
     assert clean_text(raw) == "Before.\nAfter."
 
 
+FURNITURE = (
+    "1. How relevant is this ad to you?",
+    "Video player was slow to load content Video content never loaded Ad froze or did not finish"
+    " loading Other issues",
+    "Get the Health Desk's weekly newsletter Sign up here to get the answers with Dr. Jane Roe"
+    " every Tuesday.",
+    "Sign up for our Wonder science newsletter. Explore the universe with news on discoveries.",
+    "Need a break? Play the Daily Crossword Puzzle.",
+    "Prep for the polls: See who is running and where they stand in our Voter Guide",
+    "Ann Example covers trending news for the Gazette. Reach her at aexample@gazette.test",
+    "Journalism like this takes time and resources. Please support it with a subscription here.",
+    "What's the weather today? Check your local forecast here>>>",
+)
+
+
+@pytest.mark.parametrize("line", FURNITURE)
+def test_page_furniture_lines_are_removed_whole(line: str) -> None:
+    raw = f"The council voted on Tuesday.\n\n{line}\n\nThe vote passed 7 to 2."
+    assert clean_text(raw) == "The council voted on Tuesday.\n\nThe vote passed 7 to 2."
+
+
+def test_a_page_of_only_the_players_ad_form_leaves_nothing_to_quote() -> None:
+    assert clean_text(f"{FURNITURE[0]}\n\n{FURNITURE[1]}") == ""
+
+
+def test_prose_about_signing_up_is_kept() -> None:
+    raw = (
+        "Borrowers can sign up for updates at the department's subscriptions page.\n"
+        "Netflix will launch a cheaper plan with ads, and viewers can sign up in November.\n"
+        "Lopez confirmed the wedding in her newsletter on Sunday."
+    )
+    assert clean_text(raw) == raw
+
+
+def test_furniture_inside_a_long_paragraph_goes_alone() -> None:
+    story = "The launch was delayed twice by weather before the rocket finally lifted off. " * 4
+    raw = f"{story}Sign up here for our space newsletter. It reached orbit at 9:14 a.m."
+    assert clean_text(raw) == f"{story}It reached orbit at 9:14 a.m."
+
+
 def test_provenance_widget_is_found_and_removed() -> None:
     body = "The body of the story goes on after the widget with a full sentence."
     lines = ["Intro.", "Review status: Unreviewed", "Confidence", "40/100", body]

@@ -86,6 +86,12 @@ def test_remove_deletes_story_and_every_chunk(seeded: Services) -> None:
         ("latin.txt", "caf\xe9 ".encode("latin-1") * 50, "UTF-8"),
         ("empty.md", b"   \n\n", "empty"),
         ("photo.png", b"\x89PNG", "unsupported"),
+        (  # a video page: its text is only the player's ad-feedback form
+            "video.txt",
+            b"1. How relevant is this ad to you?\n\nVideo player was slow to load content Video"
+            b" content never loaded Ad froze or did not finish loading Other issues",
+            "empty",
+        ),
     ],
 )
 def test_bad_files_fail_cleanly_and_change_nothing(

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from index.aliases import story_aliases
 from index.chunk_reads import REVIEWS as _REVIEWS
 from index.chunk_reads import ChunkReads
 from index.clock import Clock, utc_now
@@ -21,7 +20,7 @@ from index.library import Libraries
 from index.models import Article, Chunk, ReviewStatus
 from index.question_log import QuestionLog
 from index.rows import LoggedQuestion, SentenceRow, article_from_row, article_row
-from index.schema import create_or_upgrade
+from index.schema import create_or_upgrade, store_aliases
 from index.story_map import ReadyStory
 
 __all__ = ["DatedStory", "LoggedQuestion", "Registry", "SentenceRow"]
@@ -109,11 +108,7 @@ class Registry(ChunkReads, QuestionLog):
                 ],
             )
             (text,) = db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
-            db.executemany(
-                "INSERT INTO story_aliases (article_id, description, name) VALUES (?,?,?)"
-                " ON CONFLICT DO NOTHING",
-                [(article_id, what, name) for what, name in story_aliases(text)],
-            )
+            store_aliases(db, article_id, text)
             db.execute(
                 "UPDATE articles SET status = 'ready', chunk_count = ? WHERE id = ?",
                 (len(chunks), article_id),

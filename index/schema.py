@@ -218,11 +218,16 @@ def _learn_story_aliases(db: Connection) -> None:
     """Find the aliases of stories stored before they were found at storing time."""
     with _immediate(db):
         for article_id, text in db.execute("SELECT id, text FROM articles").fetchall():
-            db.executemany(
-                "INSERT INTO story_aliases (article_id, description, name) VALUES (?,?,?)"
-                " ON CONFLICT DO NOTHING",
-                [(article_id, what, name) for what, name in story_aliases(text)],
-            )
+            store_aliases(db, article_id, text)
+
+
+def store_aliases(db: Connection, article_id: str, text: str) -> None:
+    """Record the aliases one story's text states (index/aliases.py)."""
+    db.executemany(
+        "INSERT INTO story_aliases (article_id, description, name) VALUES (?,?,?)"
+        " ON CONFLICT DO NOTHING",
+        [(article_id, what, name) for what, name in story_aliases(text)],
+    )
 
 
 def _index_article_libraries(db: Connection) -> None:

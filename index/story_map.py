@@ -38,7 +38,7 @@ class DensePlan:
     filtered: bool  # True: the store applies the libraries and the date; False: `keeps` does
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class StoryMap:
     """Dates, libraries and chunk counts of the ready stories, read once per generation."""
 

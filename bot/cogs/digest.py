@@ -18,6 +18,7 @@ from bot.checks import moderator_only
 from bot.client import NewsBot
 from bot.digest_embeds import OutgoingMessage, digest_messages
 from bot.errors import DigestUnavailable
+from bot.loops import stop_loop
 from index.digest import Digest, DigestService
 from index.errors import LeaseBusyError, LeaseLostError, NewsbotError
 
@@ -66,7 +67,7 @@ class WeeklyDigest(commands.GroupCog, group_name="digest", group_description="Th
 
     async def cog_unload(self) -> None:
         """Stop the scheduler."""
-        self.scheduler.cancel()
+        await stop_loop(self.scheduler)
 
     @tasks.loop(seconds=CHECK_EVERY_SECONDS)
     async def scheduler(self) -> None:

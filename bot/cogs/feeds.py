@@ -22,6 +22,7 @@ from bot.feed_embeds import (
     failure_report,
     feeds_embed,
 )  # fmt: skip
+from bot.loops import stop_loop
 from index.feeds import FeedResult, FeedRow
 from index.library import SHARED
 
@@ -51,7 +52,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Subscribe t
 
     async def cog_unload(self) -> None:
         """Stop the poller."""
-        self.poller.cancel()
+        await stop_loop(self.poller)
 
     @app_commands.command(name="add")
     @app_commands.describe(

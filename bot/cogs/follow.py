@@ -25,6 +25,7 @@ from bot.follow_embeds import (
     only_mention,
     unfollowed_reply,
 )
+from bot.loops import stop_loop
 from bot.views import MemberPagedView, send_pages
 from index.answer import clean_question
 from index.errors import FollowLimitError
@@ -63,7 +64,7 @@ class Follows(commands.Cog):
 
     async def cog_unload(self) -> None:
         """Stop the checker."""
-        self.checker.cancel()
+        await stop_loop(self.checker)
 
     # -- commands ---------------------------------------------------------------------------
 

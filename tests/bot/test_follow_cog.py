@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 from unittest.mock import AsyncMock, MagicMock
 
@@ -340,6 +341,34 @@ async def test_the_loop_delivers_stories_added_elsewhere(seeded: Services) -> No
         await asyncio.sleep(0.5)  # a few more checks: still one message
         assert dm.send.await_count == 1
     assert not cog.checker.is_running()
+
+
+async def test_unloading_mid_check_waits_for_the_lease_to_be_released(seeded: Services) -> None:
+    seeded.settings = seeded.settings.model_copy(update={"follow_check_seconds": 0.05})
+    entered = asyncio.Event()
+    release = seeded.leases.release
+
+    def slow_release(name: str) -> None:
+        time.sleep(0.5)  # a slow database: the cancelled check is still releasing its lease
+        release(name)
+
+    async with make_bot(seeded, warm_model=False) as bot:
+        bot.wait_until_ready = AsyncMock()  # type: ignore[method-assign]  # never logs in
+        await bot.load_extension("bot.cogs.follow")
+        cog = _cog(bot)
+        check = cog.service.check
+
+        def checking(*args: Any) -> Any:
+            bot.loop.call_soon_threadsafe(entered.set)
+            time.sleep(0.3)
+            return check(*args)
+
+        cog.service.check = checking
+        seeded.leases.release = slow_release  # type: ignore[method-assign]
+        await asyncio.wait_for(entered.wait(), 10)
+        await bot.unload_extension("bot.cogs.follow")
+        assert not cog.checker.is_running()
+        assert seeded.leases.holder("follows.check") is None
 
 
 @pytest.mark.parametrize("delivery", ["dm", "channel"])

@@ -23,6 +23,7 @@ from index.rank import (
     answer_spans,
     feature_matrix,
     lead_sentences,
+    list_first,
     load_model,
     passes_later,
     select,
@@ -122,7 +123,8 @@ class Answerer:
             return Answer(question=question, refused=True)
         rows = self._registry.sentences_for([h.chunk_id for h in hits])
         key_answer, key_score = self._key_question_match(asked, hits, rows, qvec)
-        candidates = self._candidates(hits, today, *self._features(asked, hits, rows, qvec, today))
+        feats = self._features(asked, hits, rows, qvec, today)
+        candidates = list_first(question, self._candidates(hits, today, *feats))
         candidates = widen_first(thread_first(candidates, prior), self._story_text)
         best = max([key_score] + [c.evidence for c in candidates])
         if best < s.refusal_threshold:

@@ -3,6 +3,7 @@ choice of excerpts, and the spans of an excerpt that answer the question."""
 
 from index.rank._features import FEATURES, Context, feature_matrix, focus_terms, wants_several
 from index.rank._later import passes_later
+from index.rank._lists import asks_for_several, list_first
 from index.rank._model import RankerModel, RankerModelError, load_model
 from index.rank._select import Candidate, cut, select
 from index.rank._spans import answer_spans
@@ -16,10 +17,12 @@ __all__ = [
     "RankerModel",
     "RankerModelError",
     "answer_spans",
+    "asks_for_several",
     "cut",
     "feature_matrix",
     "focus_terms",
     "lead_sentences",
+    "list_first",
     "load_model",
     "passes_later",
     "select",

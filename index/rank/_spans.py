@@ -57,6 +57,11 @@ def answer_spans(
     return tuple((a, b) for a, b in found if b > a)
 
 
+def has_list(q: QuestionProfile, text: str) -> bool:
+    """Return True when text lists three or more things ("A, B, and C")."""
+    return bool(_list_spans(text, q))
+
+
 def name_spans(q: QuestionProfile, text: str) -> tuple[Span, ...]:
     """Return the spans of capitalised names in text that the question does not say."""
     return tuple(s for s in (_name_span(m, q) for m in _NAME.finditer(text)) if s)

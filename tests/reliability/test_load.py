@@ -20,9 +20,10 @@ from tests.reliability.grounding import assert_grounded
 
 CONCURRENT_ASKS = 200
 # Worst heartbeat lateness allowed. On an idle 2-core machine the worst is 80-100 ms (worker
-# threads take the GIL in turns with the loop); a loaded CI machine reached 330 ms. Core calls
-# made on the loop itself are caught regardless: the heartbeat then never beats (`beats > 10`).
-MAX_LAG_S = 0.5
+# threads take the GIL in turns with the loop); a loaded CI machine reached 330 ms, and a full
+# local suite 644 ms (2026-12-03, the same test 92-211 ms alone right after). Core calls made on
+# the loop itself are caught regardless: the heartbeat then never beats (`beats > 10`).
+MAX_LAG_S = 1.0
 HEARTBEAT_S = 0.02
 QUESTIONS = [
     "Are Hollywood writers being replaced by AI?",

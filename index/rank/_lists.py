@@ -30,7 +30,7 @@ def asks_for_several(question: str) -> bool:
 def list_first(question: str, candidates: list[Candidate]) -> list[Candidate]:
     """Return the candidates with a close listing sentence first when the question asks for
     several things ("Which companies?") and the best one lists none; else unchanged."""
-    if len(candidates) < 2 or not asks_for_several(question) or candidates[0].vector is None:
+    if len(candidates) < 2 or not asks_for_several(question):
         return candidates
     q = profile(question)
     best = candidates[0]

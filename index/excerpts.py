@@ -32,6 +32,19 @@ _LIST = re.compile(
 _APPOSITIVE = re.compile(r",? (?:including|such as|like) ")
 _BARE_YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _DATE_Q = re.compile(r"\bwhen\b|\b(what|which) (year|date|day|month|decade)\b", re.I)
+# Asks for a moment even with "how long" in it, so it is read before the amount questions.
+_SOON_Q = re.compile(r"\bhow soon\b|\bby when\b|\bhow long (?:until|before|till)\b", re.I)
+# News often dates what is coming relative to its own day: "as early as next week", "at least a
+# few weeks", "later this year". For "when" and "how soon" questions these are the answer.
+RELATIVE_TIME = re.compile(
+    r"\b(?:(?:early|late|later|earlier|mid|the end of)[\s-])?(?:next|last|this|coming|the coming)"
+    r"\s(?:week|weekend|month|year|spring|summer|fall|autumn|winter|quarter|decade)\b|"
+    r"\b(?:in|within|at least|another|in the next|over the next|in the coming)\s(?:a few|several|"
+    r"a couple of|two|three|four|five|six|\d+)\s(?:hours|days|weeks|months|years)\b|"
+    r"\b(?:a few|several|two|three|four|five|six|\d+)\s(?:days|weeks|months|years)\s(?:from now|"
+    r"later|away)\b|\bwithin (?:hours|days|weeks|months)\b|\b(?:tomorrow|tonight)\b",
+    re.I,
+)
 _ENTITY_Q = re.compile(r"\b(who|whom|whose|which|where|what)\b", re.I)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9'’.-]*[A-Za-z0-9]|\b[A-Z]\b")
@@ -90,6 +103,8 @@ def stem_terms(text: str) -> frozenset[str]:
 
 def answer_type(question: str) -> AnswerType:
     """Return the kind of answer a question asks for."""
+    if _SOON_Q.search(question):
+        return "date"
     if _NUMBER_Q.search(question) or _AMOUNT_Q.search(question):
         return "number"
     if _DATE_Q.search(question):
@@ -128,7 +143,7 @@ def carries_answer(q: QuestionProfile, sentence: str) -> bool:
         found -= q.numbers
         return bool(found) or any(w.lower() in _NUMBER_WORDS for w in _WORD.findall(sentence))
     if q.answer_type == "date":
-        return bool(_YEAR_OR_DATE.search(sentence))
+        return bool(_YEAR_OR_DATE.search(sentence) or RELATIVE_TIME.search(sentence))
     if q.answer_type == "quote":
         return bool(_QUOTED.search(sentence))
     if q.answer_type == "list":

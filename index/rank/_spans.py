@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from index.excerpts import QuestionProfile, stem_terms
+from index.excerpts import RELATIVE_TIME, QuestionProfile, stem_terms
 
 Span = tuple[int, int]  # [start, end) character offsets into the excerpt
 
@@ -47,7 +47,7 @@ def answer_spans(
     if q.answer_type == "number":
         found = [_trimmed(m, text) for m in _FIGURE.finditer(text) if _is_amount(m.group(), q)]
     elif q.answer_type == "date":
-        found = [m.span() for m in _DATE.finditer(text)]
+        found = _merged([*_DATE.finditer(text), *RELATIVE_TIME.finditer(text)])
     elif q.answer_type == "quote":
         found = [m.span() for m in _QUOTED.finditer(text)]
     elif q.answer_type == "entity" and _ASKS_NAME.search(question):
@@ -55,6 +55,17 @@ def answer_spans(
     else:
         return ()
     return tuple((a, b) for a, b in found if b > a)
+
+
+def _merged(matches: list[re.Match[str]]) -> list[Span]:
+    """Return the matches' spans in order, a span inside or across an earlier one joined to it."""
+    out: list[Span] = []
+    for a, b in sorted(m.span() for m in matches):
+        if out and a < out[-1][1]:
+            out[-1] = (out[-1][0], max(b, out[-1][1]))
+        else:
+            out.append((a, b))
+    return out
 
 
 def has_list(q: QuestionProfile, text: str) -> bool:

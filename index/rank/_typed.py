@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from index.excerpts import QuestionProfile, carries_answer, stem_terms
+from index.excerpts import RELATIVE_TIME, QuestionProfile, carries_answer, stem_terms
 from index.rank._spans import Span, answer_spans, name_spans
 
 _WORD = re.compile(r"[A-Za-z0-9$£€][A-Za-z0-9'’.,%-]*")
@@ -65,7 +65,7 @@ def specific_match(q: QuestionProfile, question: str, text: str) -> float:
             return float(bool(_PERCENT.search(text)))
         return float(carries_answer(q, text))
     if q.answer_type == "date":
-        return float(bool(_DAY_OR_MONTH.search(text)))
+        return float(bool(_DAY_OR_MONTH.search(text) or RELATIVE_TIME.search(text)))
     if q.answer_type == "entity":
         if _WHERE_Q.search(question):
             return float(any(_new(m.group(1), q) for m in _PLACE.finditer(text)))

@@ -75,6 +75,28 @@ def test_answer_spans_are_verbatim_pieces() -> None:
     assert spans("Is AI training good work?", TASKS) == []  # nothing in particular is asked
 
 
+def test_a_time_relative_to_the_story_answers_when_and_how_soon() -> None:
+    for question in ("How soon could the vaccines be available?", "When will the launch be?",
+                     "How long until the rocket flies again?"):  # fmt: skip
+        assert answer_type(question) == "date", question
+    soon = "How soon could shots for young children begin?"
+    assert spans(soon, "The White House has said shots could begin as early as next week.") == [
+        "next week"
+    ]
+    assert spans(soon, "It will be at least a few weeks before the next attempt.") == [
+        "at least a few weeks"
+    ]
+    assert spans(soon, "Boosters arrive later this month, on September 12, officials said.") == [
+        "later this month",
+        "September 12",
+    ]
+    when = profile("When will the boosters be available?")
+    assert carries_answer(when, "The updated boosters should be ready within weeks.")
+    # A length of time is not a moment: it does not answer "when".
+    assert not carries_answer(when, "He has worked on vaccines for three years at the agency.")
+    assert not carries_answer(when, "The boosters target the BA.4 and BA.5 subvariants.")
+
+
 def test_embolden_escapes_each_piece_and_keeps_the_text() -> None:
     text = "Pay is *up* to $150 per hour."
     out = embolden(text, [(15, 28)], escape=lambda s: s.replace("*", "\\*"))

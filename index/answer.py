@@ -323,7 +323,10 @@ class Answerer:
         hit = next(h for h in hits if h.chunk_id == questions[i].chunk_id)
         answer = hit.text.split("\n", 1)[-1]
         wanted = profile(question)
-        if wanted.answer_type != "other" and not answer_spans(wanted, question, answer):
+        # A cause is often stated without a marker ("Writers lost work in the strikes"), so only
+        # a figure, name, date, quote or list must show in the story's own answer.
+        must_show = wanted.answer_type not in ("other", "reason")
+        if must_show and not answer_spans(wanted, question, answer):
             return None, 0.0  # the story's own question is close, but its answer lacks the fact
         # A close match to the story's own question is strong evidence of an answer.
         score = float(sims[i])

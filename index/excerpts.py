@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-AnswerType = Literal["number", "date", "quote", "list", "entity", "other"]
+AnswerType = Literal["number", "date", "quote", "list", "entity", "reason", "other"]
 
 _NUMBER_Q = re.compile(
     r"\bhow (many|much|fast|long|old|far|big|large|tall|high)\b|\bwhat (percentage|percent|"
@@ -34,6 +34,22 @@ _BARE_YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _DATE_Q = re.compile(r"\bwhen\b|\b(what|which) (year|date|day|month|decade)\b", re.I)
 # Asks for a moment even with "how long" in it, so it is read before the amount questions.
 _SOON_Q = re.compile(r"\bhow soon\b|\bby when\b|\bhow long (?:until|before|till)\b", re.I)
+# "Why ...?", "... due to what?": the answer is a cause.
+_REASON_Q = re.compile(
+    r"\bwhy\b|\b(?:due to|because of|caused by|driven by|blamed on) what\b|\bfor what reasons?\b|"
+    r"\bwhat (?:caused|causes|led to|leads to|prompted|drove|is behind|was behind)\b",
+    re.I,
+)
+# A cause as news states it: the marker and the words after it up to the clause's end ("in part
+# because of the repeated heat waves", a sentence opening "As severe drought persists ...,").
+CAUSE = re.compile(
+    r"\b(?:because(?: of)?|due(?: in (?:large )?part)? to|owing to|caused by|driven by|blamed on|"
+    r"fueled by|fuelled by|thanks to|amid|as a result of|stemming from|in response to|citing|"
+    r"over (?:concerns?|fears?) (?:about|over|that)|for fear (?:of|that))\b[^,.;:!?—]{3,120}|"
+    r"(?:^|(?<=\n)|(?<=[.!?]\s))(?:As|With|Amid) "
+    r"(?!(?:of|for|part of|well|usual|such|expected|a whole|always)\b)[^,.;:!?—]{3,120}(?=,)",
+    re.I,
+)
 # News often dates what is coming relative to its own day: "as early as next week", "at least a
 # few weeks", "later this year". For "when" and "how soon" questions these are the answer.
 RELATIVE_TIME = re.compile(
@@ -105,6 +121,8 @@ def answer_type(question: str) -> AnswerType:
     """Return the kind of answer a question asks for."""
     if _SOON_Q.search(question):
         return "date"
+    if _REASON_Q.search(question):
+        return "reason"
     if _NUMBER_Q.search(question) or _AMOUNT_Q.search(question):
         return "number"
     if _DATE_Q.search(question):
@@ -148,6 +166,8 @@ def carries_answer(q: QuestionProfile, sentence: str) -> bool:
         return bool(_QUOTED.search(sentence))
     if q.answer_type == "list":
         return bool(_LIST.search(_APPOSITIVE.sub("; ", sentence)))
+    if q.answer_type == "reason":
+        return bool(CAUSE.search(sentence))
     if q.answer_type == "entity":
         return any(
             w not in _COMMON_CAPITALS and w.lower() not in q.words

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from index.excerpts import RELATIVE_TIME, QuestionProfile, stem_terms
+from index.excerpts import CAUSE, RELATIVE_TIME, QuestionProfile, stem_terms
 
 Span = tuple[int, int]  # [start, end) character offsets into the excerpt
 
@@ -48,6 +48,8 @@ def answer_spans(
         found = [_trimmed(m, text) for m in _FIGURE.finditer(text) if _is_amount(m.group(), q)]
     elif q.answer_type == "date":
         found = _merged([*_DATE.finditer(text), *RELATIVE_TIME.finditer(text)])
+    elif q.answer_type == "reason":
+        found = [_trimmed(m, text) for m in CAUSE.finditer(text)]
     elif q.answer_type == "quote":
         found = [m.span() for m in _QUOTED.finditer(text)]
     elif q.answer_type == "entity" and _ASKS_NAME.search(question):

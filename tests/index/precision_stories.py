@@ -69,9 +69,46 @@ Smartphone sales in China fell 3% in the second quarter, as shoppers held back o
 Apple and Xiaomi both lost share to Huawei, whose phones use chips made in China.
 """
 
+# "When" answered by a time relative to the story's day; the near misses name days and times.
+ROCKET_DELAY = """---
+title: Moon Rocket Launch Scrubbed After a Fuel Leak
+source: Space Desk
+published: 2026-06-27
+url: https://example.com/moon-rocket
+---
+NASA called off the launch of its new moon rocket on Saturday after engineers found a hydrogen \
+leak while fueling it.
+
+Launch controllers had counted down for six hours on Saturday morning before stopping the attempt.
+
+Thousands of spectators had gathered on nearby beaches to watch the launch.
+
+The agency said the rocket will not make another launch attempt for at least a few weeks, while \
+crews replace a seal.
+"""
+
+# "Why" answered by the cause; the lead restates what happened in the question's words.
+FIREWORKS = """---
+title: Western Cities Cancel Fourth of July Fireworks
+source: Metro Wire
+published: 2026-06-29
+url: https://example.com/fireworks
+---
+Several cities across the western US have cancelled their Fourth of July fireworks displays \
+this year.
+
+The displays usually draw thousands of families to parks and riverbanks on the holiday.
+
+Denver, Boise and Salt Lake City will hold drone shows on the Fourth instead, organizers said.
+
+As severe drought grips the region, officials fear that a stray spark could start a wildfire.
+"""
+
 STORIES = {
     "openai-round.md": OPENAI_ROUND,
     "meta-scale.md": META_SCALE,
     "nvidia-h20.md": H20_BAN,
     "china-phones.md": PHONE_SALES,
+    "moon-rocket.md": ROCKET_DELAY,
+    "fireworks.md": FIREWORKS,
 }

@@ -82,6 +82,20 @@ def test_pay_question_quotes_the_rate_in_bold(real: Services) -> None:
     assert "**" not in answer.excerpts[0].text  # the quote itself stays verbatim
 
 
+def test_when_question_quotes_the_time_the_story_gives(real: Services) -> None:
+    answer = ask(real, "When will NASA next try to launch its moon rocket?")
+    assert "at least a few weeks" in answer.excerpts[0].text
+    assert "at least a few weeks" in bold_text(answer)
+    assert titles(answer) == ["Moon Rocket Launch Scrubbed After a Fuel Leak"]
+
+
+def test_why_question_quotes_the_cause(real: Services) -> None:
+    answer = ask(real, "Why did western cities cancel their Fourth of July fireworks?")
+    assert "severe drought" in answer.excerpts[0].text
+    assert any("severe drought" in span for span in bold_text(answer))
+    assert titles(answer) == ["Western Cities Cancel Fourth of July Fireworks"]
+
+
 def test_funding_question_cites_only_the_funding_story(real: Services) -> None:
     answer = ask(real, "How much did OpenAI raise?")
     assert "$40 billion" in answer.excerpts[0].text

@@ -75,26 +75,57 @@ def test_answer_spans_are_verbatim_pieces() -> None:
     assert spans("Is AI training good work?", TASKS) == []  # nothing in particular is asked
 
 
-def test_a_time_relative_to_the_story_answers_when_and_how_soon() -> None:
-    for question in ("How soon could the vaccines be available?", "When will the launch be?",
-                     "How long until the rocket flies again?"):  # fmt: skip
-        assert answer_type(question) == "date", question
-    soon = "How soon could shots for young children begin?"
-    assert spans(soon, "The White House has said shots could begin as early as next week.") == [
-        "next week"
-    ]
-    assert spans(soon, "It will be at least a few weeks before the next attempt.") == [
-        "at least a few weeks"
-    ]
-    assert spans(soon, "Boosters arrive later this month, on September 12, officials said.") == [
-        "later this month",
-        "September 12",
-    ]
-    when = profile("When will the boosters be available?")
-    assert carries_answer(when, "The updated boosters should be ready within weeks.")
-    # A length of time is not a moment: it does not answer "when".
-    assert not carries_answer(when, "He has worked on vaccines for three years at the agency.")
-    assert not carries_answer(when, "The boosters target the BA.4 and BA.5 subvariants.")
+SOON = "How soon could shots for young children begin?"
+WHY = "Why did some cities cancel their Fourth of July fireworks?"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How soon could the vaccines be available?", "date"),
+        ("When will the launch be?", "date"),
+        ("How long until the rocket flies again?", "date"),
+        ("Why did cities cancel their fireworks?", "reason"),
+        ("Prices rose due to what?", "reason"),
+        ("What caused the outage?", "reason"),
+    ],
+)
+def test_when_and_why_questions_ask_for_a_moment_and_a_cause(question: str, kind: str) -> None:
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "bold"),
+    [
+        # News dates what is coming relative to its own day.
+        (SOON, "The White House has said shots could begin as early as next week.", ["next week"]),
+        (SOON, "It will be at least a few weeks before it flies.", ["at least a few weeks"]),
+        (SOON, "The boosters should be ready within weeks.", ["within weeks"]),
+        (SOON, "Boosters arrive later this month, on September 12.", ["later this month",
+                                                                   "September 12"]),
+        # A cause: its marker and the clause after it.
+        (WHY, "As severe drought persists in the Southwest, cities cancel shows.",
+         ["As severe drought persists in the Southwest"]),
+        (WHY, "Prices are up in part because of the heat waves this summer.",
+         ["because of the heat waves this summer"]),
+    ],
+)  # fmt: skip
+def test_the_moment_or_cause_is_the_bold_span(question: str, text: str, bold: list[str]) -> None:
+    assert spans(question, text) == bold
+    assert carries_answer(profile(question), text)
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        (SOON, "He has worked on vaccines for three years at the agency."),  # a length of time
+        (WHY, "As of Monday, Denver still plans its show."),  # "As of" dates, it gives no cause
+        (WHY, "Several cities cancelled their fireworks shows."),  # restates what happened
+    ],
+)
+def test_a_length_of_time_or_a_restatement_is_not_the_answer(question: str, text: str) -> None:
+    assert not carries_answer(profile(question), text)
+    assert spans(question, text) == []
 
 
 def test_embolden_escapes_each_piece_and_keeps_the_text() -> None:

@@ -14,6 +14,14 @@ _NUMBER_Q = re.compile(
     r"number|price|age|amount|share|fraction)\b|\bby how much\b|\bcost\b",
     re.I,
 )
+# "What was the record high average price ...": the thing asked for is a quantity, a few words
+# after "what was the" (not "the name of ...").
+_QUANTITY_Q = re.compile(
+    r"\bwhat (?:is|was|are|were|will be) the (?:(?!name\b|title\b)[\w-]+ ){0,4}(?:price|cost|"
+    r"number|amount|percentage|share|age|salary|fine|value|valuation|total|population|"
+    r"temperature|speed|score|rate|figure|sum|size|height|length|distance)s?\b",
+    re.I,
+)
 # "What did Meta spend", "what will it cost": an amount, though the question says "what".
 _AMOUNT_Q = re.compile(r"\bwhat\b.*\b(spend|spent|pay|paid|raise|raised|cost|earn|charge)\b", re.I)
 # "How did the screenwriter describe ...": the answer is someone's own words.
@@ -123,7 +131,7 @@ def answer_type(question: str) -> AnswerType:
         return "date"
     if _REASON_Q.search(question):
         return "reason"
-    if _NUMBER_Q.search(question) or _AMOUNT_Q.search(question):
+    if _NUMBER_Q.search(question) or _AMOUNT_Q.search(question) or _QUANTITY_Q.search(question):
         return "number"
     if _DATE_Q.search(question):
         return "date"

@@ -88,9 +88,12 @@ WHY = "Why did some cities cancel their Fourth of July fireworks?"
         ("Why did cities cancel their fireworks?", "reason"),
         ("Prices rose due to what?", "reason"),
         ("What caused the outage?", "reason"),
+        # The quantity named a few words after "what was the" is asked for; a name is not.
+        ("What was the record high average price for a gallon of gas?", "number"),
+        ("What is the name of the price-comparison site?", "entity"),
     ],
 )
-def test_when_and_why_questions_ask_for_a_moment_and_a_cause(question: str, kind: str) -> None:
+def test_when_why_and_quantity_questions_ask_for_their_kind(question: str, kind: str) -> None:
     assert answer_type(question) == kind
 
 

@@ -51,13 +51,14 @@ _JUNK_SENTENCE = re.compile(
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])(\s+)")
 
-# Page furniture: a video player's ad-feedback form, newsletter and subscription pitches, puzzle
-# and forecast plugs and author contact lines, each repeated over many stories of the CNN, USA
-# Today and The Week pages of the eval corpora; never story text. A page that holds only the
-# player's form (14 CNN video pages) is left with no text and refused at ingestion.
+# Page furniture: a video player's ad-feedback form and captions, newsletter and subscription
+# pitches, puzzle and forecast plugs and author contact lines, each repeated over many stories of
+# the CNN, USA Today and The Week pages of the eval corpora; never story text. A page that holds
+# only the player's form (14 CNN video pages) is left with no text and refused at ingestion.
 _FURNITURE = re.compile(
     r"\bhow relevant is this ad to you\b|\bvideo player was slow to load\b"
     r"|\bad froze or did not finish loading\b|\bvideo content never loaded\b"
+    r"|\bvideo ad feedback\b|\b\d{1,2}:\d\d - source: [a-z]"
     r"|\bsign(?:ing)? up\b.{0,80}\bnewsletters?\b|\bnewsletters?\b.{0,80}\bsign(?:ing)? up\b"
     r"|\bsign up (?:here|now|right here)\b"
     r"|\b(?:subscribe|sign up) (?:to|for) (?:the|our) .{0,40}newsletter"
@@ -76,6 +77,12 @@ _LIST_HEADING = re.compile(
     r"|you (?:may|might) also like|trending(?: now)?|most (?:popular|read)|latest (?:news|stories)"
 )
 _PROSE_MIN = 80  # a line this long ending a sentence is story text, not a teaser
+
+# A link to another story glued to its label, as USA Today pages inline them between paragraphs:
+# "More:Camden homicides fall sharply", "Student loans:Payments are set to restart in 2023." Prose
+# puts a space after a colon, and a time or a verse ("10:30", "3:16") has a digit before it.
+_LINK_TEASER = re.compile(r"[A-Z][\w'’&.,-]*(?: [\w'’&.,-]+){0,7}(?<=[A-Za-z)]):[A-Z\"“‘'].*")
+_LINK_TEASER_MAX = 200  # a longer line runs on into story text: kept
 
 # Section headings news stories use; never treated as ad copy or teasers, and used by parse.py.
 SECTION_HEADINGS = frozenset(
@@ -301,6 +308,15 @@ def _drop_related_lists(lines: list[str]) -> list[str]:
     return out
 
 
+def _drop_link_teasers(lines: list[str]) -> list[str]:
+    """Remove lines that are a label glued to another story's headline ("More:...")."""
+    return [
+        line
+        for line in lines
+        if len(text := line.strip()) > _LINK_TEASER_MAX or not _LINK_TEASER.fullmatch(text)
+    ]
+
+
 def _drop_repeats(lines: list[str]) -> list[str]:
     """Drop later copies of long lines that end a sentence or repeat the line just before."""
     seen: set[str] = set()
@@ -334,6 +350,7 @@ _PASSES: tuple[Callable[[list[str]], list[str]], ...] = (
     _drop_furniture,
     _drop_ad_blocks,
     _drop_related_lists,
+    _drop_link_teasers,
     _drop_repeats,
     _collapse_blank_lines,
 )

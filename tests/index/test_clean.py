@@ -201,6 +201,9 @@ FURNITURE = (
     "Ann Example covers trending news for the Gazette. Reach her at aexample@gazette.test",
     "Journalism like this takes time and resources. Please support it with a subscription here.",
     "What's the weather today? Check your local forecast here>>>",
+    # A video player's caption: the label, another story's title, its length and source.
+    "Video Ad Feedback 'I'm a little verklempt': Analyst on new images 03:50 - Source: CNN",
+    "Video Ad Feedback 02:33 - Source: CNN Very hot temperatures for the West Coast",
 )
 
 
@@ -227,6 +230,33 @@ def test_furniture_inside_a_long_paragraph_goes_alone() -> None:
     story = "The launch was delayed twice by weather before the rocket finally lifted off. " * 4
     raw = f"{story}Sign up here for our space newsletter. It reached orbit at 9:14 a.m."
     assert clean_text(raw) == f"{story}It reached orbit at 9:14 a.m."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "More:Camden homicides fall sharply, despite more shootings",
+        "Student loans:Payments are set to restart in 2023.",
+        "Meta layoffs:Facebook parent company to lay off more than 11,000 employees",
+        "Fact check:No, the senator's brother-in-law does not own the company",
+        "REVIEW:Innings Festival draws to a triumphant close",
+        "Editor’s note:Tickets for the tour went on sale on Friday.",
+    ],
+)
+def test_links_to_other_stories_glued_to_a_label_are_removed(line: str) -> None:
+    raw = f"The council voted on Tuesday.\n\n{line}\n\nThe vote passed 7 to 2."
+    assert clean_text(raw) == "The council voted on Tuesday.\n\nThe vote passed 7 to 2."
+
+
+def test_colons_in_prose_times_and_long_lines_are_kept() -> None:
+    raw = (
+        "The mayor had one message: Stay home.\n"
+        "Doors open at 10:30 and the show starts at 11:00.\n"
+        "Verse John 3:16 was read aloud at the service.\n"
+        + "Meet the Starship:It is larger than the SLS. Will it fly? "
+        * 4
+    )
+    assert clean_text(raw) == raw.rstrip()
 
 
 def test_provenance_widget_is_found_and_removed() -> None:

@@ -96,6 +96,15 @@ def test_why_question_quotes_the_cause(real: Services) -> None:
     assert titles(answer) == ["Western Cities Cancel Fourth of July Fireworks"]
 
 
+def test_a_what_was_question_bolds_the_figure_not_a_word_of_a_list(real: Services) -> None:
+    # "What was" once read as asking for several things, so "the rest coming from Microsoft,
+    # Coatue and other investors" lent its list-shaped word "coming" the bold.
+    answer = ask(real, "What was the amount SoftBank invested in OpenAI?")
+    spans = [span for i in range(len(answer.excerpts)) for span in bold_text(answer, i)]
+    assert "$30 billion" in spans
+    assert all(any(ch.isdigit() for ch in span) for span in spans), spans
+
+
 def test_funding_question_cites_only_the_funding_story(real: Services) -> None:
     answer = ask(real, "How much did OpenAI raise?")
     assert "$40 billion" in answer.excerpts[0].text

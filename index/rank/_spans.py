@@ -17,6 +17,11 @@ _DATE = re.compile(
     r"\b(?:(?:January|February|March|April|May|June|July|August|September|October|November|"
     r"December)(?:\s\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s(?:1[89]|20)\d\d)?|(?:1[89]|20)\d\d)\b"
 )
+# A count asked for ("how many") may be written as a word, as news style spells two to nine.
+_COUNT_Q = re.compile(r"\bhow many\b", re.I)
+_COUNT_WORD = re.compile(
+    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a dozen|dozens)\b", re.I
+)
 _QUOTED = re.compile(r"[\"“][^\"“”]{3,}[\"”]")
 _WORDS = r"(?:[\w$'’-]+ ){0,2}[\w$'’-]+"
 _LIST = re.compile(rf"{_WORDS}(?:, {_WORDS})+,? (?:and|or) (?:[\w$'’-]+ ?){{1,3}}")
@@ -46,6 +51,8 @@ def answer_spans(
             return spans
     if q.answer_type == "number":
         found = [_trimmed(m, text) for m in _FIGURE.finditer(text) if _is_amount(m.group(), q)]
+        if _COUNT_Q.search(question):  # news spells small counts: "all four astronauts"
+            found = sorted({*found, *(m.span() for m in _COUNT_WORD.finditer(text))})
     elif q.answer_type == "date":
         found = _merged([*_DATE.finditer(text), *RELATIVE_TIME.finditer(text)])
     elif q.answer_type == "reason":

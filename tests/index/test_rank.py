@@ -111,6 +111,8 @@ def test_when_why_and_quantity_questions_ask_for_their_kind(question: str, kind:
          ["As severe drought persists in the Southwest"]),
         (WHY, "Prices are up in part because of the heat waves this summer.",
          ["because of the heat waves this summer"]),
+        # A small count spelled as a word, as news style writes it.
+        ("How many astronauts flew?", "All four astronauts wore suits made by SpaceX.", ["four"]),
     ],
 )  # fmt: skip
 def test_the_moment_or_cause_is_the_bold_span(question: str, text: str, bold: list[str]) -> None:
@@ -129,6 +131,12 @@ def test_the_moment_or_cause_is_the_bold_span(question: str, text: str, bold: li
 def test_a_length_of_time_or_a_restatement_is_not_the_answer(question: str, text: str) -> None:
     assert not carries_answer(profile(question), text)
     assert spans(question, text) == []
+
+
+def test_a_spelled_count_is_bold_for_how_many_only() -> None:
+    text = "The four astronauts paid $55 million each for their seats."
+    assert spans("How much did each astronaut pay?", text) == ["$55 million"]
+    assert spans("How many astronauts paid?", text) == ["four", "$55 million"]
 
 
 def test_embolden_escapes_each_piece_and_keeps_the_text() -> None:

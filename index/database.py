@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -127,6 +128,26 @@ class Backend(Protocol):
         """Release every connection."""
 
 
+# Switching a new database file to WAL needs it alone for a moment, and SQLite answers "database
+# is locked" at once, without its busy wait, when several connections open the file together
+# (several processes or threads starting on a fresh data directory): so it is retried a while.
+_WAL_RETRY_S = 10.0
+_WAL_RETRY_STEP_S = 0.02
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Put the database in WAL mode, retrying while another opener holds it."""
+    deadline = time.monotonic() + _WAL_RETRY_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(_WAL_RETRY_STEP_S)
+
+
 class SqliteBackend:
     """One SQLite file shared by this process's threads through one serialised connection."""
 
@@ -144,7 +165,7 @@ class SqliteBackend:
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(self._conn)
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute("PRAGMA synchronous=NORMAL")
 

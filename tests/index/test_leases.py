@@ -32,10 +32,15 @@ def test_of_many_processes_claiming_at_once_exactly_one_holds_it(
     tmp_path: Path, database_url: str
 ) -> None:
     winners: list[str] = []
-    start = threading.Barrier(4)
+    # A thread that dies before the barrier must fail the test, not leave the others waiting.
+    start = threading.Barrier(4, timeout=60)
 
     def claim(n: int) -> None:
-        leases = Leases(Registry(tmp_path / "newsbot.db", url=database_url), 30, owner=f"p{n}")
+        try:
+            leases = Leases(Registry(tmp_path / "newsbot.db", url=database_url), 30, owner=f"p{n}")
+        except BaseException:
+            start.abort()
+            raise
         start.wait()
         if leases.claim("digest:1"):
             winners.append(leases.owner)

@@ -75,9 +75,8 @@ _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9'’.-]*[A-Za-z0-9]|\b[A-Z]\b")
 _NUMBER = re.compile(r"[$£€]?\d[\d,.]*(?:\s?(?:%|percent|million|billion|trillion))?")
 _YEAR_OR_DATE = re.compile(
     r"\b(1[89]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|September|"
-    r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|"
-    r"\b(next|last|this) (week|month|year)\b"
-)
+    r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+)  # "next week" and other times relative to the story's day: RELATIVE_TIME
 _NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
     "hundred thousand million billion trillion dozen half quarter percent".split()
